@@ -1,0 +1,144 @@
+/**
+ * Every refusal the resource server can give, as one error family.
+ *
+ * Each error carries a stable {@link AuthErrorCode} (switch on it, never on the message),
+ * the HTTP status it maps to, and the RFC 6750 `error` value for the `WWW-Authenticate`
+ * challenge. Messages are short, safe to show to a caller, and never contain the token,
+ * a key or a stack.
+ */
+
+/** Stable codes. New codes may be added in minor versions; existing ones never change. */
+export type AuthErrorCode =
+  | 'ERR_TOKEN_MISSING'
+  | 'ERR_INVALID_REQUEST'
+  | 'ERR_TOKEN_MALFORMED'
+  | 'ERR_TOKEN_UNSUPPORTED'
+  | 'ERR_ALG_NOT_ALLOWED'
+  | 'ERR_HEADER_NOT_ALLOWED'
+  | 'ERR_KEY_NOT_FOUND'
+  | 'ERR_SIGNATURE_INVALID'
+  | 'ERR_TOKEN_EXPIRED'
+  | 'ERR_TOKEN_NOT_YET_VALID'
+  | 'ERR_CLAIM_INVALID'
+  | 'ERR_TOKEN_INACTIVE'
+  | 'ERR_TOKEN_REVOKED'
+  | 'ERR_SCOPE_INSUFFICIENT'
+  | 'ERR_ROLE_INSUFFICIENT'
+  | 'ERR_POLICY_DENIED'
+  | 'ERR_ISSUER_UNAVAILABLE';
+
+/** RFC 6750 §3.1 error values (absent when the request simply carried no credentials). */
+export type BearerErrorValue = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+
+/** Base class of every error the authentication and authorization pipeline throws. */
+export abstract class AuthError extends Error {
+  /** Stable machine-readable code; also the audit event's `reason`. */
+  abstract readonly code: AuthErrorCode;
+  /** HTTP status to answer with. */
+  abstract readonly status: 400 | 401 | 403 | 503;
+  /** RFC 6750 `error` for the challenge, or `undefined` for a bare challenge. */
+  abstract readonly error: BearerErrorValue | undefined;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The request carries no bearer token at all (or uses another scheme): 401, bare challenge. */
+export class MissingTokenError extends AuthError {
+  readonly code = 'ERR_TOKEN_MISSING';
+  readonly status = 401;
+  readonly error = undefined;
+  constructor(message = 'A bearer token is required') {
+    super(message);
+  }
+}
+
+/** The request is malformed (RFC 6750 `invalid_request`): 400. */
+export class InvalidRequestError extends AuthError {
+  readonly code = 'ERR_INVALID_REQUEST';
+  readonly status = 400;
+  readonly error = 'invalid_request';
+}
+
+/** Codes of {@link InvalidTokenError}. */
+export type InvalidTokenCode = Extract<
+  AuthErrorCode,
+  | 'ERR_TOKEN_MALFORMED'
+  | 'ERR_TOKEN_UNSUPPORTED'
+  | 'ERR_ALG_NOT_ALLOWED'
+  | 'ERR_HEADER_NOT_ALLOWED'
+  | 'ERR_KEY_NOT_FOUND'
+  | 'ERR_SIGNATURE_INVALID'
+  | 'ERR_TOKEN_EXPIRED'
+  | 'ERR_TOKEN_NOT_YET_VALID'
+  | 'ERR_CLAIM_INVALID'
+  | 'ERR_TOKEN_INACTIVE'
+  | 'ERR_TOKEN_REVOKED'
+>;
+
+/** The token is not acceptable (RFC 6750 `invalid_token`): 401. */
+export class InvalidTokenError extends AuthError {
+  readonly status = 401;
+  readonly error = 'invalid_token';
+  constructor(
+    readonly code: InvalidTokenCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Codes of {@link InsufficientScopeError}. */
+export type InsufficientScopeCode = Extract<
+  AuthErrorCode,
+  'ERR_SCOPE_INSUFFICIENT' | 'ERR_ROLE_INSUFFICIENT' | 'ERR_POLICY_DENIED'
+>;
+
+/**
+ * The token is valid but does not grant what the route needs (RFC 6750
+ * `insufficient_scope`): 403. `scopes` lists what the route requires, for the challenge.
+ */
+export class InsufficientScopeError extends AuthError {
+  readonly status = 403;
+  readonly error = 'insufficient_scope';
+  constructor(
+    readonly code: InsufficientScopeCode,
+    message: string,
+    readonly scopes: readonly string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The decision needs the issuer (JWKS, discovery or introspection) and it cannot be
+ * reached, is too slow, or answers garbage: 503 with `Retry-After`. Fails closed.
+ */
+export class IssuerUnavailableError extends AuthError {
+  readonly code = 'ERR_ISSUER_UNAVAILABLE';
+  readonly status = 503;
+  readonly error = undefined;
+  /** Seconds after which a retry makes sense (at least 1). */
+  readonly retryAfter: number;
+  constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
+    super(message, options);
+    this.retryAfter = Math.max(1, Math.ceil((options?.retryAfterMs ?? 1000) / 1000));
+  }
+}
+
+/** Options passed to {@link createResourceServer} (or a module/middleware) are invalid. */
+export class ResourceServerOptionsError extends Error {
+  readonly code = 'ERR_INVALID_OPTIONS';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ResourceServerOptionsError';
+  }
+}
+
+/** `true` for any error of the {@link AuthError} family. */
+export function isAuthError(value: unknown): value is AuthError {
+  return value instanceof AuthError;
+}

@@ -1,0 +1,97 @@
+/** A `fetch`-compatible function; injectable so tests and proxies need no globals. */
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+/** Why an upstream call failed; every one of these means "cannot decide now". */
+export class UpstreamError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly body?: unknown,
+  ) {
+    super(message);
+    this.name = 'UpstreamError';
+  }
+}
+
+export interface JsonRequest {
+  readonly url: string;
+  readonly method?: 'GET' | 'POST';
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+  readonly timeoutMs: number;
+  /** Largest response body read; a larger one is an error. */
+  readonly maxBytes: number;
+  readonly fetch: FetchLike;
+}
+
+export interface JsonResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  /** Parsed JSON, or `undefined` when the body was not JSON. */
+  readonly body: unknown;
+}
+
+/**
+ * One upstream call with a hard timeout (covering headers *and* body), no redirects,
+ * and a capped body. Network errors and timeouts throw {@link UpstreamError}; any HTTP
+ * status is returned for the caller to judge.
+ */
+export async function requestJson(request: JsonRequest): Promise<JsonResponse> {
+  const signal = AbortSignal.timeout(request.timeoutMs);
+  let response: Response;
+  try {
+    response = await request.fetch(request.url, {
+      method: request.method ?? 'GET',
+      headers: { accept: 'application/json', ...request.headers },
+      ...(request.body === undefined ? {} : { body: request.body }),
+      redirect: 'manual',
+      signal,
+    });
+  } catch (cause) {
+    throw new UpstreamError(signal.aborted ? 'timed out' : `request failed (${describe(cause)})`);
+  }
+  let text: string;
+  try {
+    text = await readCapped(response, request.maxBytes);
+  } catch (cause) {
+    throw new UpstreamError(signal.aborted ? 'timed out reading the response' : describe(cause));
+  }
+  let body: unknown;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, headers: response.headers, body };
+}
+
+async function readCapped(response: Response, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new Error(`response larger than ${maxBytes} bytes`);
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new Error(`response larger than ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function describe(cause: unknown): string {
+  if (cause instanceof Error) {
+    const code = (cause.cause as { code?: unknown } | undefined)?.code;
+    return typeof code === 'string' ? code : cause.message;
+  }
+  return 'unknown error';
+}

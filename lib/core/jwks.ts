@@ -1,0 +1,98 @@
+import { createLocalJWKSet, errors } from 'jose';
+import type { JWSHeaderParameters, JSONWebKeySet } from 'jose';
+import { InvalidTokenError } from './errors.js';
+import { requestJson, UpstreamError } from './http.js';
+import type { FetchLike } from './http.js';
+import { Refresher } from './refresher.js';
+
+type KeySelector = ReturnType<typeof createLocalJWKSet>;
+/** A verification key as jose imports it. */
+export type VerificationKey = Awaited<ReturnType<KeySelector>>;
+
+export interface JwksOptions {
+  /** Where the JWKS lives (explicit, or from discovery). */
+  readonly resolveUri: () => Promise<string>;
+  readonly fetch: FetchLike;
+  readonly timeoutMs: number;
+  /** Least time between two fetches (refresh on unknown kid, retry after failure). */
+  readonly cooldownMs: number;
+  /** Age after which the keys are refreshed in the background; stale keys are kept if that fails. */
+  readonly maxAgeMs: number;
+  readonly now: () => number;
+  /** Called when a background refresh fails (the stale keys stay in use). */
+  readonly onBackgroundError: (error: unknown) => void;
+}
+
+/**
+ * The issuer's signing keys, fetched lazily and kept. An unknown `kid` triggers at most one
+ * refresh per cooldown (concurrent ones share it), so rotated keys are picked up within
+ * seconds while a flood of random kids costs at most one fetch per cooldown. When the
+ * JWKS cannot be fetched the cached keys keep working; a decision that needs a fetch
+ * fails with a 503-class error.
+ */
+export class JwksKeyStore {
+  readonly #refresher: Refresher<KeySelector>;
+
+  constructor(private readonly options: JwksOptions) {
+    this.#refresher = new Refresher(() => this.#load(), 'JWKS', options.cooldownMs, options.now);
+  }
+
+  /** The keys that may have signed a token with this header (usually one). */
+  async keysFor(header: JWSHeaderParameters): Promise<VerificationKey[]> {
+    const refresher = this.#refresher;
+    let selector = refresher.value;
+    if (!selector) {
+      if (!refresher.loading && refresher.failing && !refresher.mayAttempt) throw refresher.unavailable();
+      selector = await refresher.refresh();
+    } else if (refresher.age > this.options.maxAgeMs && refresher.mayAttempt && !refresher.loading) {
+      refresher.refresh().catch(this.options.onBackgroundError);
+    }
+    try {
+      return await select(selector, header);
+    } catch (error) {
+      if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
+    }
+    if (refresher.loading || refresher.mayAttempt) {
+      selector = await refresher.refresh();
+    } else if (refresher.failing) {
+      throw refresher.unavailable();
+    } else {
+      throw keyNotFound();
+    }
+    try {
+      return await select(selector, header);
+    } catch (error) {
+      if (error instanceof errors.JWKSNoMatchingKey) throw keyNotFound();
+      throw error;
+    }
+  }
+
+  async #load(): Promise<KeySelector> {
+    const url = await this.options.resolveUri();
+    const response = await requestJson({
+      url,
+      fetch: this.options.fetch,
+      timeoutMs: this.options.timeoutMs,
+      maxBytes: 512 * 1024,
+    });
+    if (response.status !== 200 || response.body === undefined) {
+      throw new UpstreamError(`JWKS answered ${response.status} without JSON`, response.status);
+    }
+    return createLocalJWKSet(response.body as JSONWebKeySet);
+  }
+}
+
+async function select(selector: KeySelector, header: JWSHeaderParameters): Promise<VerificationKey[]> {
+  try {
+    return [await selector(header)];
+  } catch (error) {
+    if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
+    const keys: VerificationKey[] = [];
+    for await (const key of error as AsyncIterable<VerificationKey>) keys.push(key);
+    return keys;
+  }
+}
+
+function keyNotFound(): InvalidTokenError {
+  return new InvalidTokenError('ERR_KEY_NOT_FOUND', 'The token was signed with an unknown key');
+}

@@ -1,0 +1,232 @@
+import type { BearerMethod } from './bearer.js';
+import { ResourceServerOptionsError } from './errors.js';
+import type { FetchLike } from './http.js';
+import type { CachedIntrospection } from './introspection/introspector.js';
+import type { ApplicationKeyFile } from './introspection/key-file.js';
+import { loadApplicationKey } from './introspection/key-file.js';
+import type { LoadedApplicationKey } from './introspection/key-file.js';
+import type { Logger } from './logger.js';
+import { consoleLogger } from './logger.js';
+import type { ClaimsPreset } from './principal.js';
+import type { RevocationList } from './revocation.js';
+import type { TokenCache } from './token-cache.js';
+import { isAllowedEndpoint } from './url.js';
+
+/** Asymmetric JWS algorithms this package accepts. HS* and `none` are never accepted. */
+export type JwsAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'Ed25519';
+
+const ASYMMETRIC: readonly JwsAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+const DEFAULT_ALGORITHMS: readonly JwsAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+/** How the API authenticates itself to the introspection endpoint. */
+export type IntrospectionAuth =
+  | { readonly type: 'client_secret_basic'; readonly clientId: string; readonly clientSecret: string }
+  | {
+      readonly type: 'private_key_jwt';
+      /** A ZITADEL API-application key file: the parsed JSON, or a path to it. */
+      readonly keyFile: ApplicationKeyFile | string;
+    };
+
+/** Enables opaque tokens and PATs (RFC 7662 introspection). */
+export interface IntrospectionOptions {
+  /** Client authentication (what the API application in the ZITADEL console is set to). */
+  readonly auth: IntrospectionAuth;
+  /** Introspection endpoint; default from discovery (`introspection_endpoint`). */
+  readonly endpoint?: string;
+  /** Longest reuse of an active answer, ms (never past `exp`). Default 30,000; at most 300,000. */
+  readonly maxTtl?: number;
+  /** Reuse of an inactive answer, ms. Default 5,000. */
+  readonly inactiveTtl?: number;
+  /** Most cached answers (memory cache). Default 10,000. */
+  readonly cacheMax?: number;
+  /** A cache to use instead of the memory one (e.g. Redis). */
+  readonly cache?: TokenCache<CachedIntrospection>;
+}
+
+/**
+ * Options of {@link createResourceServer}. Only `issuer` and `audience` are required.
+ */
+export interface ResourceServerOptions {
+  /** The issuer URL exactly as in tokens' `iss`, e.g. `https://acme.zitadel.cloud`. `https:` only (http on loopback for development). */
+  readonly issuer: string;
+  /** Accepted audiences: the ZITADEL project id and/or the API's client id. A token must name at least one. */
+  readonly audience: string | readonly string[];
+  /** ZITADEL project id: roles are read from `urn:zitadel:iam:org:project:{projectId}:roles`. */
+  readonly projectId?: string;
+  /** JWKS URL; default from discovery (`jwks_uri`). */
+  readonly jwksUri?: string;
+  /** Accepted JWS algorithms. Default RS/PS/ES 256-512 and EdDSA. */
+  readonly algorithms?: readonly JwsAlgorithm[];
+  /** Clock skew tolerated for `exp`, `nbf`, `iat`, in seconds. Default 5, at most 60. */
+  readonly clockTolerance?: number;
+  /** Claim layout: `'zitadel'` (default) or `'generic'` (`scope`/`scp`, `rolesClaim`). */
+  readonly claims?: ClaimsPreset;
+  /** Generic preset: claim (dot path) holding role names, e.g. `'roles'` or `'realm_access.roles'`. */
+  readonly rolesClaim?: string;
+  /** Where tokens may be sent. Default `['header']`; `'query'` and `'body'` are opt-in (RFC 6750 §2.2-2.3). */
+  readonly bearerMethods?: readonly BearerMethod[];
+  /** `realm` of the `WWW-Authenticate` challenge. Default `'api'`. */
+  readonly realm?: string;
+  /** Timeout of every call to the issuer, ms. Default 3,000. */
+  readonly timeout?: number;
+  /** JWKS refresh: `cooldown` (least ms between fetches, default 5,000) and `maxAge` (ms, default 300,000). */
+  readonly jwks?: { readonly cooldown?: number; readonly maxAge?: number };
+  /** Opaque tokens and PATs; without it only JWTs are accepted. */
+  readonly introspection?: IntrospectionOptions;
+  /** Most verified JWTs kept (by SHA-256, until `exp`). Default 10,000; 0 turns the cache off. */
+  readonly jwtCacheMax?: number;
+  /** A revocation list checked on every request (cache hits too). */
+  readonly revocation?: RevocationList;
+  /** Where operator-facing problems are reported. Default: console.warn/error. */
+  readonly logger?: Logger;
+  /** `fetch` used for every issuer call. Default: the global `fetch`. */
+  readonly fetch?: FetchLike;
+  /** Current time in ms; for tests. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** Options after validation, with every default filled in. Frozen. */
+export interface ResolvedOptions {
+  readonly issuer: string;
+  readonly audience: readonly string[];
+  readonly projectId: string | undefined;
+  readonly jwksUri: string | undefined;
+  readonly algorithms: readonly JwsAlgorithm[];
+  readonly clockTolerance: number;
+  readonly claims: ClaimsPreset;
+  readonly rolesClaim: string | undefined;
+  readonly bearerMethods: readonly BearerMethod[];
+  readonly realm: string;
+  readonly timeout: number;
+  readonly jwksCooldown: number;
+  readonly jwksMaxAge: number;
+  readonly introspection: ResolvedIntrospection | undefined;
+  readonly jwtCacheMax: number;
+  readonly revocation: RevocationList | undefined;
+  readonly logger: Logger;
+  readonly fetch: FetchLike;
+  readonly now: () => number;
+}
+
+export interface ResolvedIntrospection {
+  readonly auth:
+    | { readonly type: 'client_secret_basic'; readonly clientId: string; readonly clientSecret: string }
+    | { readonly type: 'private_key_jwt'; readonly key: LoadedApplicationKey };
+  readonly endpoint: string | undefined;
+  readonly maxTtl: number;
+  readonly inactiveTtl: number;
+  readonly cacheMax: number;
+  readonly cache: TokenCache<CachedIntrospection> | undefined;
+}
+
+function fail(message: string): never {
+  throw new ResourceServerOptionsError(message);
+}
+
+function nonEmptyString(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value.trim() === '') fail(`"${name}" option must be a non-empty string`);
+  return value;
+}
+
+function integerInRange(value: unknown, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(`"${name}" option must be an integer from ${min} to ${max} (got ${String(value)})`);
+  }
+  return value;
+}
+
+function endpoint(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  const url = nonEmptyString(value, name);
+  if (!isAllowedEndpoint(url)) fail(`"${name}" option must be an https: URL (http: only on 127.0.0.1 or localhost)`);
+  return url;
+}
+
+/**
+ * Validates options once, at construction, and fills in defaults. Every message names the
+ * option and says what to fix.
+ */
+export function resolveOptions(options: ResourceServerOptions): ResolvedOptions {
+  if (options === null || typeof options !== 'object') fail('options must be an object with at least "issuer" and "audience"');
+  const issuer = nonEmptyString(options.issuer, 'issuer');
+  if (!isAllowedEndpoint(issuer)) {
+    fail('"issuer" option must be an https: URL (http: is allowed only for 127.0.0.1 or localhost, for development)');
+  }
+  const audience = typeof options.audience === 'string' ? [options.audience] : options.audience;
+  if (!Array.isArray(audience) || audience.length === 0 || audience.some((a) => typeof a !== 'string' || a === '')) {
+    fail('"audience" option must be a non-empty string or a non-empty list of strings (the project id and/or the API client id)');
+  }
+  const algorithms = options.algorithms ?? DEFAULT_ALGORITHMS;
+  if (!Array.isArray(algorithms) || algorithms.length === 0) fail('"algorithms" option must be a non-empty list');
+  for (const alg of algorithms) {
+    if (!ASYMMETRIC.includes(alg)) {
+      fail(`"algorithms" option contains ${JSON.stringify(alg)}: only asymmetric algorithms (${ASYMMETRIC.join(', ')}) are allowed`);
+    }
+  }
+  const claims = options.claims ?? 'zitadel';
+  if (claims !== 'zitadel' && claims !== 'generic') fail('"claims" option must be "zitadel" or "generic"');
+  if (options.rolesClaim !== undefined) nonEmptyString(options.rolesClaim, 'rolesClaim');
+  if (options.projectId !== undefined) nonEmptyString(options.projectId, 'projectId');
+  const bearerMethods = options.bearerMethods ?? ['header'];
+  if (!Array.isArray(bearerMethods) || bearerMethods.length === 0 || bearerMethods.some((m) => !['header', 'query', 'body'].includes(m))) {
+    fail('"bearerMethods" option must be a non-empty list of "header", "query", "body"');
+  }
+  if (options.logger !== undefined && (typeof options.logger.warn !== 'function' || typeof options.logger.error !== 'function')) {
+    fail('"logger" option must have warn() and error() methods');
+  }
+  if (options.fetch !== undefined && typeof options.fetch !== 'function') fail('"fetch" option must be a function');
+  if (options.now !== undefined && typeof options.now !== 'function') fail('"now" option must be a function');
+  const fetchFn = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
+
+  return Object.freeze({
+    issuer,
+    audience: Object.freeze([...audience]),
+    projectId: options.projectId,
+    jwksUri: endpoint(options.jwksUri, 'jwksUri'),
+    algorithms: Object.freeze([...algorithms]),
+    clockTolerance: integerInRange(options.clockTolerance, 'clockTolerance', 5, 0, 60),
+    claims,
+    rolesClaim: options.rolesClaim,
+    bearerMethods: Object.freeze([...bearerMethods]),
+    realm: options.realm === undefined ? 'api' : nonEmptyString(options.realm, 'realm'),
+    timeout: integerInRange(options.timeout, 'timeout', 3000, 100, 60_000),
+    jwksCooldown: integerInRange(options.jwks?.cooldown, 'jwks.cooldown', 5000, 0, 300_000),
+    jwksMaxAge: integerInRange(options.jwks?.maxAge, 'jwks.maxAge', 300_000, 1000, 86_400_000),
+    introspection: resolveIntrospection(options.introspection),
+    jwtCacheMax: integerInRange(options.jwtCacheMax, 'jwtCacheMax', 10_000, 0, 10_000_000),
+    revocation: options.revocation,
+    logger: options.logger ?? consoleLogger,
+    fetch: fetchFn,
+    now: options.now ?? Date.now,
+  });
+}
+
+function resolveIntrospection(options: IntrospectionOptions | undefined): ResolvedIntrospection | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object' || options.auth === null || typeof options.auth !== 'object') {
+    fail('"introspection.auth" option is required: { type: "client_secret_basic", clientId, clientSecret } or { type: "private_key_jwt", keyFile }');
+  }
+  const { auth } = options;
+  let resolvedAuth: ResolvedIntrospection['auth'];
+  if (auth.type === 'client_secret_basic') {
+    resolvedAuth = {
+      type: 'client_secret_basic',
+      clientId: nonEmptyString(auth.clientId, 'introspection.auth.clientId'),
+      clientSecret: nonEmptyString(auth.clientSecret, 'introspection.auth.clientSecret'),
+    };
+  } else if (auth.type === 'private_key_jwt') {
+    if (auth.keyFile === undefined) fail('"introspection.auth.keyFile" option is required for private_key_jwt (the API application key JSON, or its path)');
+    resolvedAuth = { type: 'private_key_jwt', key: loadApplicationKey(auth.keyFile, 'introspection.auth.keyFile') };
+  } else {
+    fail('"introspection.auth.type" option must be "client_secret_basic" or "private_key_jwt"');
+  }
+  return Object.freeze({
+    auth: resolvedAuth,
+    endpoint: endpoint(options.endpoint, 'introspection.endpoint'),
+    maxTtl: integerInRange(options.maxTtl, 'introspection.maxTtl', 30_000, 0, 300_000),
+    inactiveTtl: integerInRange(options.inactiveTtl, 'introspection.inactiveTtl', 5000, 0, 60_000),
+    cacheMax: integerInRange(options.cacheMax, 'introspection.cacheMax', 10_000, 1, 10_000_000),
+    cache: options.cache,
+  });
+}

@@ -1,0 +1,141 @@
+import { InvalidTokenError } from './errors.js';
+
+/** How the caller's token was checked. */
+export type VerifiedBy = 'jwks' | 'introspection';
+
+/** What the token looked like. */
+export type TokenKind = 'jwt' | 'opaque';
+
+/**
+ * The verified caller. Built from the claims of a verified JWT or of an active
+ * introspection response; never from an unverified token.
+ */
+export interface Principal {
+  /** `sub`: the ZITADEL user (human or service user) id. */
+  readonly subject: string;
+  /** `client_id` (or `azp`): the OAuth client that obtained the token. */
+  readonly clientId: string | undefined;
+  /** The organization that owns the user (`urn:zitadel:iam:user:resourceowner:id`). */
+  readonly organizationId: string | undefined;
+  /** Granted scopes (`scope`, or `scp`). Empty when the token says none. */
+  readonly scopes: readonly string[];
+  /** Project roles: role key → ids of the organizations in which it is granted. */
+  readonly roles: Readonly<Record<string, readonly string[]>>;
+  /** `jti`, or a short hash of the token when it has none. Never the token. */
+  readonly tokenId: string;
+  readonly verifiedBy: VerifiedBy;
+  readonly tokenKind: TokenKind;
+  readonly issuer: string;
+  readonly audience: readonly string[];
+  /** `exp`, if the token has one. */
+  readonly expiresAt: Date | undefined;
+  /** Every claim, as verified. */
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
+/** Which claim layout to read. */
+export type ClaimsPreset = 'zitadel' | 'generic';
+
+export interface PrincipalOptions {
+  readonly preset: ClaimsPreset;
+  /** ZITADEL project id: selects `urn:zitadel:iam:org:project:{projectId}:roles`. */
+  readonly projectId: string | undefined;
+  /** Generic preset: claim (dot path) holding an array of role names. */
+  readonly rolesClaim: string | undefined;
+  /** The configured issuer, used when an introspection answer has no `iss`. */
+  readonly issuer: string;
+}
+
+export interface TokenFacts {
+  readonly verifiedBy: VerifiedBy;
+  readonly tokenKind: TokenKind;
+  /** Short hash of the token, used as `tokenId` when there is no `jti`. */
+  readonly shortHash: string;
+}
+
+const ZITADEL_ROLES = 'urn:zitadel:iam:org:project:roles';
+const ZITADEL_RESOURCE_OWNER = 'urn:zitadel:iam:user:resourceowner:id';
+
+/**
+ * Turns verified claims into a {@link Principal}. Roles are read from role claims only,
+ * never from `scope` (ZITADEL lists every project role in a PAT's scope, granted or not).
+ */
+export function toPrincipal(claims: Record<string, unknown>, facts: TokenFacts, options: PrincipalOptions): Principal {
+  const subject = stringClaim(claims, 'sub');
+  const clientId = stringClaim(claims, 'client_id') ?? stringClaim(claims, 'azp');
+  const resolvedSubject = subject ?? clientId;
+  if (resolvedSubject === undefined) {
+    throw new InvalidTokenError('ERR_CLAIM_INVALID', 'The token names no subject');
+  }
+  const jti = stringClaim(claims, 'jti');
+  const exp = claims.exp;
+  return Object.freeze({
+    subject: resolvedSubject,
+    clientId,
+    organizationId: options.preset === 'zitadel' ? stringClaim(claims, ZITADEL_RESOURCE_OWNER) : undefined,
+    scopes: Object.freeze(readScopes(claims)),
+    roles: Object.freeze(options.preset === 'zitadel' ? zitadelRoles(claims, options.projectId) : genericRoles(claims, options.rolesClaim)),
+    tokenId: jti ?? facts.shortHash,
+    verifiedBy: facts.verifiedBy,
+    tokenKind: facts.tokenKind,
+    issuer: stringClaim(claims, 'iss') ?? options.issuer,
+    audience: Object.freeze(readAudience(claims.aud)),
+    expiresAt: typeof exp === 'number' && Number.isFinite(exp) ? new Date(exp * 1000) : undefined,
+    claims: Object.freeze({ ...claims }),
+  });
+}
+
+/** True when the claims carry any scope information at all (`scope` or `scp`). */
+export function hasScopeClaim(claims: Record<string, unknown>): boolean {
+  return claims.scope !== undefined || claims.scp !== undefined;
+}
+
+function stringClaim(claims: Record<string, unknown>, name: string): string | undefined {
+  const value = claims[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function readScopes(claims: Record<string, unknown>): string[] {
+  const { scope, scp } = claims;
+  if (typeof scope === 'string') return scope.split(' ').filter(Boolean);
+  if (typeof scp === 'string') return scp.split(' ').filter(Boolean);
+  if (Array.isArray(scp)) return scp.filter((s): s is string => typeof s === 'string' && s !== '');
+  return [];
+}
+
+function readAudience(aud: unknown): string[] {
+  if (typeof aud === 'string') return [aud];
+  if (Array.isArray(aud)) return aud.filter((a): a is string => typeof a === 'string');
+  return [];
+}
+
+/**
+ * ZITADEL role claims: `{ "<role>": { "<orgId>": "<org domain>" } }`. With a project id
+ * only the project-specific claim counts (the generic claim may describe another project).
+ */
+function zitadelRoles(claims: Record<string, unknown>, projectId: string | undefined): Record<string, readonly string[]> {
+  const claim = projectId === undefined ? claims[ZITADEL_ROLES] : claims[`urn:zitadel:iam:org:project:${projectId}:roles`];
+  const roles: Record<string, readonly string[]> = Object.create(null) as Record<string, readonly string[]>;
+  if (!isPlainObject(claim)) return roles;
+  for (const [role, orgs] of Object.entries(claim)) {
+    roles[role] = Object.freeze(isPlainObject(orgs) ? Object.keys(orgs) : []);
+  }
+  return roles;
+}
+
+function genericRoles(claims: Record<string, unknown>, path: string | undefined): Record<string, readonly string[]> {
+  const roles: Record<string, readonly string[]> = Object.create(null) as Record<string, readonly string[]>;
+  if (path === undefined) return roles;
+  let value: unknown = claims;
+  for (const part of path.split('.')) {
+    value = isPlainObject(value) && Object.hasOwn(value, part) ? value[part] : undefined;
+  }
+  if (typeof value === 'string') value = value.split(' ');
+  if (!Array.isArray(value)) return roles;
+  for (const role of value) if (typeof role === 'string' && role !== '') roles[role] = Object.freeze([]);
+  return roles;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

@@ -1,0 +1,77 @@
+import { IssuerUnavailableError } from './errors.js';
+
+/**
+ * Holds one value loaded from the issuer (discovery document, JWKS) and refreshes it:
+ * concurrent refreshes share one upstream call, and attempts are spaced by a cooldown so
+ * that a flood of requests cannot become a flood of upstream calls.
+ */
+export class Refresher<T> {
+  #value: T | undefined;
+  #attemptAt = Number.NEGATIVE_INFINITY;
+  #loadedAt = Number.NEGATIVE_INFINITY;
+  #failed = false;
+  #pending: Promise<T> | undefined;
+
+  constructor(
+    private readonly load: () => Promise<T>,
+    private readonly what: string,
+    private readonly cooldownMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  /** The last value loaded, if any. */
+  get value(): T | undefined {
+    return this.#value;
+  }
+
+  /** Milliseconds since the last successful load (Infinity if none). */
+  get age(): number {
+    return this.now() - this.#loadedAt;
+  }
+
+  /** True while a refresh is in flight. */
+  get loading(): boolean {
+    return this.#pending !== undefined;
+  }
+
+  /** True when the cooldown since the last attempt (success or failure) is over. */
+  get mayAttempt(): boolean {
+    return this.now() - this.#attemptAt >= this.cooldownMs;
+  }
+
+  /** True when the last attempt failed. */
+  get failing(): boolean {
+    return this.#failed;
+  }
+
+  /** Loads now, or joins the load in flight. Rejects with {@link IssuerUnavailableError}. */
+  refresh(): Promise<T> {
+    this.#pending ??= this.#run();
+    return this.#pending;
+  }
+
+  /** The error to answer while the issuer is known to be failing. */
+  unavailable(): IssuerUnavailableError {
+    const remaining = this.cooldownMs - (this.now() - this.#attemptAt);
+    return new IssuerUnavailableError(`The issuer's ${this.what} is unavailable`, { retryAfterMs: remaining });
+  }
+
+  async #run(): Promise<T> {
+    this.#attemptAt = this.now();
+    try {
+      const value = await this.load();
+      this.#value = value;
+      this.#loadedAt = this.now();
+      this.#failed = false;
+      return value;
+    } catch (cause) {
+      this.#failed = true;
+      throw new IssuerUnavailableError(`The issuer's ${this.what} is unavailable`, {
+        cause,
+        retryAfterMs: this.cooldownMs,
+      });
+    } finally {
+      this.#pending = undefined;
+    }
+  }
+}

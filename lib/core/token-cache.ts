@@ -1,0 +1,55 @@
+import { LRUCache } from 'lru-cache';
+
+/**
+ * A store of verification results keyed by the SHA-256 of a token (never the token).
+ * The memory implementation is the default; `zitadel-resource-server/redis` provides a
+ * shared one. Methods may be synchronous or return promises.
+ */
+export interface TokenCache<V extends object> {
+  get(key: string): V | undefined | Promise<V | undefined>;
+  /** Stores `value` for at most `ttlMs` milliseconds. */
+  set(key: string, value: V, ttlMs: number): void | Promise<void>;
+  delete(key: string): void | Promise<void>;
+}
+
+export interface MemoryTokenCacheOptions {
+  /** Most entries held; the least recently used are dropped beyond it. Default 10,000. */
+  readonly max?: number;
+}
+
+/**
+ * Bounded in-memory {@link TokenCache} (an LRU with a TTL per entry): memory does not
+ * grow with the number of distinct tokens seen.
+ *
+ * @example
+ * const cache = new MemoryTokenCache({ max: 50_000 });
+ */
+export class MemoryTokenCache<V extends object> implements TokenCache<V> {
+  readonly #lru: LRUCache<string, V>;
+
+  constructor(options: MemoryTokenCacheOptions = {}) {
+    const max = options.max ?? 10_000;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new TypeError('"max" option must be a positive integer');
+    }
+    this.#lru = new LRUCache<string, V>({ max, ttlAutopurge: false, allowStale: false });
+  }
+
+  /** Entries currently held (never more than `max`). */
+  get size(): number {
+    return this.#lru.size;
+  }
+
+  get(key: string): V | undefined {
+    return this.#lru.get(key);
+  }
+
+  set(key: string, value: V, ttlMs: number): void {
+    if (ttlMs <= 0) return;
+    this.#lru.set(key, value, { ttl: Math.ceil(ttlMs) });
+  }
+
+  delete(key: string): void {
+    this.#lru.delete(key);
+  }
+}

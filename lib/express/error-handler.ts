@@ -1,0 +1,24 @@
+import type { ServerResponse } from 'node:http';
+import { toErrorResponse } from '../core/challenge.js';
+import { AuthError } from '../core/errors.js';
+import { RESOURCE_SERVER, sendError } from './handler.js';
+import type { NextFunction, ProtectedRequest } from './handler.js';
+
+/**
+ * Express error middleware for `protect(rs, { onError: 'next' })`: answers an
+ * {@link AuthError} per RFC 6750 and passes any other error on.
+ *
+ * @example
+ * app.use(protect(rs, { onError: 'next' }));
+ * app.use(myErrorLogger, authErrorHandler());
+ */
+export function authErrorHandler(): (error: unknown, req: ProtectedRequest, res: ServerResponse, next: NextFunction) => void {
+  return (error, req, res, next) => {
+    if (!(error instanceof AuthError)) {
+      next(error);
+      return;
+    }
+    const server = req[RESOURCE_SERVER];
+    sendError(res, server ? server.toErrorResponse(error) : toErrorResponse(error));
+  };
+}

@@ -1,0 +1,69 @@
+import { MissingTokenError } from '../core/errors.js';
+import { bindRule } from '../core/route-rule.js';
+import type { OrganizationSelector, RouteRule } from '../core/route-rule.js';
+import { toMiddleware } from './handler.js';
+import type { Middleware, ProtectedRequest } from './handler.js';
+import { RESOURCE_SERVER } from './handler.js';
+
+/** Options of {@link requireRole}. */
+export interface RoleOptions {
+  /**
+   * Count the role only when it is granted in this organization: a fixed id, `'own'` (the
+   * caller's own organization), or a function of the request (e.g. `(req) => req.params.orgId`).
+   */
+  readonly org?: OrganizationSelector<ProtectedRequest>;
+}
+
+function ruleMiddleware(rule: RouteRule<ProtectedRequest>): Middleware {
+  return toMiddleware(async (req) => {
+    const server = req[RESOURCE_SERVER];
+    if (!server) throw new TypeError('require*() middleware must run after protect()');
+    if (!req.auth) throw new MissingTokenError();
+    req.auth = await server.authorize(req.auth, bindRule(rule, req.auth, req));
+    return server;
+  });
+}
+
+function names(list: readonly string[], fn: string): readonly string[] {
+  if (list.length === 0 || list.some((s) => typeof s !== 'string' || s === '')) {
+    throw new TypeError(`${fn}() needs at least one non-empty name`);
+  }
+  return Object.freeze([...list]);
+}
+
+/**
+ * Requires every one of `scopes` (403 `insufficient_scope` naming them otherwise).
+ *
+ * @example
+ * app.get('/orders', protect(rs), requireScope('orders:read'), handler);
+ */
+export function requireScope(...scopes: string[]): Middleware {
+  return ruleMiddleware({ requirement: { scopes: names(scopes, 'requireScope') } });
+}
+
+/** Requires at least one of `scopes`. */
+export function requireAnyScope(...scopes: string[]): Middleware {
+  return ruleMiddleware({ requirement: { anyScopes: names(scopes, 'requireAnyScope') } });
+}
+
+/**
+ * Requires any one of `roles` (ZITADEL project roles), optionally granted in a given
+ * organization. Pass options as the last argument.
+ *
+ * @example
+ * app.post('/orgs/:orgId/orders', protect(rs), requireRole('orders.write', { org: (req) => req.params.orgId }), handler);
+ */
+export function requireRole(...args: [...string[], RoleOptions] | string[]): Middleware {
+  const last = args[args.length - 1];
+  const options: RoleOptions = typeof last === 'object' && last !== null ? (last as RoleOptions) : {};
+  const roles = names((args as (string | RoleOptions)[]).filter((a): a is string => typeof a === 'string'), 'requireRole');
+  return ruleMiddleware({ requirement: { roles: [{ anyOf: roles }] }, ...(options.org === undefined ? {} : { organization: options.org }) });
+}
+
+/**
+ * The route always introspects the token (JWTs too, answers at most 1 s old), so a
+ * revoked token or a removed role is refused at once. Needs `introspection`.
+ */
+export function requireActiveToken(): Middleware {
+  return ruleMiddleware({ requirement: { activeToken: true } });
+}

@@ -1,0 +1,36 @@
+export { createResourceServer } from './core/resource-server.js';
+export type { ResourceServer } from './core/resource-server.js';
+export type {
+  IntrospectionAuth,
+  IntrospectionOptions,
+  JwsAlgorithm,
+  ResolvedOptions,
+  ResourceServerOptions,
+} from './core/options.js';
+export type { Principal, ClaimsPreset, TokenKind, VerifiedBy } from './core/principal.js';
+export type { Requirement, RoleRequirement, PolicyPredicate } from './core/policy.js';
+export { evaluateRequirement } from './core/policy.js';
+export {
+  AuthError,
+  InsufficientScopeError,
+  InvalidRequestError,
+  InvalidTokenError,
+  IssuerUnavailableError,
+  MissingTokenError,
+  ResourceServerOptionsError,
+  isAuthError,
+} from './core/errors.js';
+export type { AuthErrorCode, BearerErrorValue, InsufficientScopeCode, InvalidTokenCode } from './core/errors.js';
+export { buildChallenge, toErrorResponse } from './core/challenge.js';
+export type { ChallengeOptions, ErrorResponse } from './core/challenge.js';
+export type { BearerMethod, BearerRequest } from './core/bearer.js';
+export { MemoryTokenCache } from './core/token-cache.js';
+export type { TokenCache, MemoryTokenCacheOptions } from './core/token-cache.js';
+export { MemoryRevocationList } from './core/revocation.js';
+export type { RevocationList, RevocationCheck, RevocationTarget, MemoryRevocationListOptions } from './core/revocation.js';
+export type { CachedIntrospection } from './core/introspection/introspector.js';
+export type { IntrospectionResult } from './core/introspection/introspection-client.js';
+export type { ApplicationKeyFile } from './core/introspection/key-file.js';
+export type { Logger } from './core/logger.js';
+export type { FetchLike } from './core/http.js';
+export { hashToken } from './core/token-hash.js';

@@ -1,0 +1,14 @@
+export { ResourceServerModule } from './resource-server.module.js';
+export { ResourceServerGuard } from './resource-server.guard.js';
+export {
+  Public,
+  RequireScope,
+  RequireAnyScope,
+  RequireRole,
+  RequireActiveToken,
+  Caller,
+} from './resource-server.decorators.js';
+export type { RoleOptions, RouteDecorator } from './resource-server.decorators.js';
+export { RESOURCE_SERVER, ROUTE_RULES, PUBLIC_ROUTE } from './resource-server.constants.js';
+export { RESOURCE_SERVER_OPTIONS } from './resource-server.module-definition.js';
+export type { ResourceServerModuleOptions, ResourceServerModuleExtras } from './resource-server.module-definition.js';

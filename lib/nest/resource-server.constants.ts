@@ -1,0 +1,8 @@
+/** Injection token of the {@link ResourceServer} instance the module creates. */
+export const RESOURCE_SERVER = Symbol.for('zitadel-resource-server.nest.server');
+/** Metadata key of the route rules (`@RequireScope`, `@RequireRole`, …). */
+export const ROUTE_RULES = 'zitadel-resource-server:route-rules';
+/** Metadata key of `@Public()`. */
+export const PUBLIC_ROUTE = 'zitadel-resource-server:public';
+/** Where the guard leaves the caller on the request. */
+export const PRINCIPAL = Symbol.for('zitadel-resource-server.principal');

@@ -1,0 +1,95 @@
+import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
+import type { CanActivate, ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Requirement } from '../core/policy.js';
+import type { ResourceServer } from '../core/resource-server.js';
+import { bindRule } from '../core/route-rule.js';
+import type { RouteRule } from '../core/route-rule.js';
+import type { Principal } from '../core/principal.js';
+import { PRINCIPAL, PUBLIC_ROUTE, RESOURCE_SERVER, ROUTE_RULES } from './resource-server.constants.js';
+import { bearerRequest, httpRequest } from './resource-server.request.js';
+import type { PlatformRequest } from './resource-server.request.js';
+
+/** A route's policy, read once per handler. */
+interface RoutePolicy {
+  readonly isPublic: boolean;
+  readonly rules: readonly RouteRule[];
+}
+
+interface HeaderWriter {
+  header?: (name: string, value: string) => unknown;
+  setHeader?: (name: string, value: string) => unknown;
+}
+
+/**
+ * The global guard `ResourceServerModule` installs: every route needs a valid bearer token
+ * unless it is `@Public()`; controller and method requirements both apply. Refusals are
+ * answered with the RFC 6750 status, `WWW-Authenticate` and a small JSON body, on both
+ * the Express and the Fastify platform. Contexts other than HTTP are denied.
+ */
+@Injectable()
+export class ResourceServerGuard implements CanActivate {
+  readonly #logger = new Logger('ResourceServerGuard');
+  readonly #policies = new WeakMap<object, RoutePolicy>();
+  readonly #warnedTypes = new Set<string>();
+
+  constructor(
+    @Inject(RESOURCE_SERVER) private readonly server: ResourceServer,
+    @Inject(Reflector) private readonly reflector: Reflector,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const type = context.getType<string>();
+    if (type !== 'http') {
+      if (!this.#warnedTypes.has(type)) {
+        this.#warnedTypes.add(type);
+        this.#logger.error(`Denied a "${type}" request: only HTTP contexts are supported by ResourceServerGuard`);
+      }
+      return false;
+    }
+    const policy = this.#policy(context);
+    const request = httpRequest(context);
+    request[PRINCIPAL] = undefined;
+    let principal: Principal;
+    try {
+      principal = await this.server.verifyToken(this.server.resolveToken(bearerRequest(request)));
+      if (!policy.isPublic) {
+        const requirements: Requirement[] = policy.rules.map((rule) => bindRule(rule, principal, request));
+        principal = await this.server.authorize(principal, requirements);
+      }
+    } catch (error) {
+      if (policy.isPublic) return true;
+      throw this.#refusal(context, error);
+    }
+    request[PRINCIPAL] = principal;
+    request.auth = principal;
+    return true;
+  }
+
+  #policy(context: ExecutionContext): RoutePolicy {
+    const handler = context.getHandler();
+    let policy = this.#policies.get(handler);
+    if (!policy) {
+      const targets = [handler, context.getClass()];
+      const classRules = this.reflector.get<RouteRule[] | undefined>(ROUTE_RULES, context.getClass()) ?? [];
+      const methodRules = this.reflector.get<RouteRule[] | undefined>(ROUTE_RULES, handler) ?? [];
+      policy = {
+        isPublic: this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, targets) === true,
+        rules: [...classRules, ...methodRules],
+      };
+      this.#policies.set(handler, policy);
+    }
+    return policy;
+  }
+
+  #refusal(context: ExecutionContext, error: unknown): HttpException {
+    const response = this.server.toErrorResponse(error);
+    const reply = context.switchToHttp().getResponse<HeaderWriter>();
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (typeof reply.header === 'function') reply.header(name, value);
+      else reply.setHeader?.(name, value);
+    }
+    return new HttpException({ statusCode: response.status, ...response.body }, response.status, { cause: error });
+  }
+}
+

@@ -1,0 +1,26 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { ResourceServerOptions } from '../core/options.js';
+
+/** Options of `ResourceServerModule.forRoot()`: those of `createResourceServer()`. */
+export type ResourceServerModuleOptions = ResourceServerOptions;
+
+/** Extras of `forRoot()` / `forRootAsync()`. */
+export interface ResourceServerModuleExtras {
+  /** Make the module's providers available everywhere. Default true. */
+  readonly isGlobal?: boolean;
+  /** Install `ResourceServerGuard` as a global guard (deny by default). Default true. */
+  readonly globalGuard?: boolean;
+}
+
+export const {
+  ConfigurableModuleClass,
+  MODULE_OPTIONS_TOKEN: RESOURCE_SERVER_OPTIONS,
+  OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<ResourceServerModuleOptions>({ moduleName: 'ResourceServer' })
+  .setClassMethodName('forRoot')
+  .setExtras<ResourceServerModuleExtras>({ isGlobal: true, globalGuard: true }, (definition, extras) => ({
+    ...definition,
+    global: extras.isGlobal !== false,
+  }))
+  .build();

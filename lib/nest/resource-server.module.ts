@@ -1,0 +1,61 @@
+import { Logger, Module } from '@nestjs/common';
+import type { DynamicModule, Provider } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { createResourceServer } from '../core/resource-server.js';
+import type { ResourceServer } from '../core/resource-server.js';
+import { RESOURCE_SERVER } from './resource-server.constants.js';
+import { ResourceServerGuard } from './resource-server.guard.js';
+import {
+  ASYNC_OPTIONS_TYPE,
+  ConfigurableModuleClass,
+  OPTIONS_TYPE,
+  RESOURCE_SERVER_OPTIONS,
+} from './resource-server.module-definition.js';
+import type { ResourceServerModuleOptions } from './resource-server.module-definition.js';
+
+const serverProvider: Provider = {
+  provide: RESOURCE_SERVER,
+  inject: [RESOURCE_SERVER_OPTIONS],
+  useFactory: (options: ResourceServerModuleOptions): ResourceServer =>
+    createResourceServer({ logger: new Logger('ResourceServer'), ...options }),
+};
+
+const globalGuard: Provider = { provide: APP_GUARD, useClass: ResourceServerGuard };
+
+/**
+ * Protects every route of the application: importing it installs `ResourceServerGuard`
+ * globally (deny by default; `@Public()` opts a route out). Options are validated when the
+ * module starts, so a misconfiguration stops the app at boot with a message naming the
+ * option.
+ *
+ * @example
+ * @Module({
+ *   imports: [ResourceServerModule.forRoot({ issuer: 'https://acme.zitadel.cloud', audience: projectId, projectId })],
+ * })
+ * export class AppModule {}
+ *
+ * @example
+ * ResourceServerModule.forRootAsync({
+ *   imports: [ConfigModule],
+ *   inject: [ConfigService],
+ *   useFactory: (config: ConfigService) => ({ issuer: config.getOrThrow('ZITADEL_ISSUER'), audience: config.getOrThrow('ZITADEL_PROJECT_ID') }),
+ * })
+ */
+@Module({
+  providers: [serverProvider, ResourceServerGuard],
+  exports: [RESOURCE_SERVER, ResourceServerGuard],
+})
+export class ResourceServerModule extends ConfigurableModuleClass {
+  static override forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
+    return withGuard(super.forRoot(options), options.globalGuard);
+  }
+
+  static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
+    return withGuard(super.forRootAsync(options), options.globalGuard);
+  }
+}
+
+function withGuard(module: DynamicModule, install: boolean | undefined): DynamicModule {
+  if (install === false) return module;
+  return { ...module, providers: [...(module.providers ?? []), globalGuard] };
+}

@@ -1,0 +1,38 @@
+import type { ExecutionContext } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import type { BearerRequest } from '../core/bearer.js';
+import type { Principal } from '../core/principal.js';
+import { PRINCIPAL } from './resource-server.constants.js';
+
+/** An Express request, or a Fastify request (with its Node request in `raw`). */
+export interface PlatformRequest {
+  readonly raw?: IncomingMessage;
+  readonly body?: unknown;
+  readonly originalUrl?: string;
+  readonly url?: string;
+  auth?: Principal | undefined;
+  [PRINCIPAL]?: Principal | undefined;
+}
+
+/** The platform's request of an HTTP context. */
+export function httpRequest(context: ExecutionContext): PlatformRequest {
+  return context.switchToHttp().getRequest<PlatformRequest>();
+}
+
+/** The request as the bearer token resolver reads it (both Express and Fastify). */
+export function bearerRequest(request: PlatformRequest): BearerRequest {
+  const node = (request.raw ?? request) as IncomingMessage & { originalUrl?: string };
+  return {
+    headers: node.headers,
+    headersDistinct: node.headersDistinct,
+    rawHeaders: node.rawHeaders,
+    url: node.originalUrl ?? node.url,
+    body: request.body,
+  };
+}
+
+/** The principal the guard left on the request, if any. */
+export function principalOf(context: ExecutionContext): Principal | undefined {
+  if (context.getType() !== 'http') return undefined;
+  return httpRequest(context)[PRINCIPAL];
+}
