@@ -57,19 +57,19 @@ export class JwtVerifier {
     }
     for (const name of KEY_HEADERS) {
       if (header[name] !== undefined) {
-        throw new InvalidTokenError('ERR_HEADER_NOT_ALLOWED', `The token header must not carry "${name}"`);
+        throw new InvalidTokenError('ERR_HEADER_NOT_ALLOWED', `The token header must not carry ${name}`);
       }
     }
     if (header.crit !== undefined) {
       throw new InvalidTokenError('ERR_HEADER_NOT_ALLOWED', 'The token header lists critical extensions this server does not support');
     }
     if (header.kid !== undefined && typeof header.kid !== 'string') {
-      throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'The token header has a malformed "kid"');
+      throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'The token header has a malformed kid');
     }
     if (header.typ !== undefined) {
       const typ = typeof header.typ === 'string' ? header.typ.toLowerCase().replace(/^application\//, '') : '';
       if (!ACCESS_TOKEN_TYPES.has(typ)) {
-        throw new InvalidTokenError('ERR_TOKEN_UNSUPPORTED', 'The token is not an access token (unexpected "typ")');
+        throw new InvalidTokenError('ERR_TOKEN_UNSUPPORTED', 'The token is not an access token (unexpected typ)');
       }
     }
   }
@@ -87,7 +87,7 @@ export class JwtVerifier {
     }
     for (const claim of this.options.requiredClaims) {
       if (typeof payload[claim] !== 'string' || payload[claim] === '') {
-        throw new InvalidTokenError('ERR_CLAIM_INVALID', `The token has no valid "${claim}" claim`);
+        throw new InvalidTokenError('ERR_CLAIM_INVALID', `The token has no valid ${claim} claim`);
       }
     }
   }
@@ -112,9 +112,9 @@ function toAuthError(error: unknown): AuthError {
       return new InvalidTokenError('ERR_TOKEN_NOT_YET_VALID', 'The token is not valid yet');
     }
     if (error.reason === 'missing') {
-      return new InvalidTokenError('ERR_CLAIM_INVALID', `The token has no "${error.claim}" claim`);
+      return new InvalidTokenError('ERR_CLAIM_INVALID', `The token has no ${error.claim} claim`);
     }
-    return new InvalidTokenError('ERR_CLAIM_INVALID', `The token's "${error.claim}" claim is not accepted`);
+    return new InvalidTokenError('ERR_CLAIM_INVALID', `The token's ${error.claim} claim is not accepted`);
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) {
     return new InvalidTokenError('ERR_SIGNATURE_INVALID', 'The token signature is invalid');

@@ -1,0 +1,103 @@
+/**
+ * The test issuer's signing keys: generated at run time, never written anywhere.
+ */
+import { randomInt, KeyObject } from 'node:crypto';
+import type { webcrypto } from 'node:crypto';
+import { exportJWK, generateKeyPair } from 'jose';
+import type { CryptoKey, JSONWebKeySet, JWK } from 'jose';
+
+/** Algorithms the issuer can generate its own signing keys for. */
+export const ISSUER_KEY_ALGORITHMS: readonly string[] = Object.freeze([
+  'RS256', 'RS384', 'RS512',
+  'PS256', 'PS384', 'PS512',
+  'ES256', 'ES384', 'ES512',
+  'EdDSA', 'Ed25519',
+]);
+
+/** One signing key of the issuer. */
+export interface IssuerKey {
+  /** Key id, published in the JWKS and put in minted headers. ZITADEL-like: a numeric string. */
+  readonly kid: string;
+  /** JWS algorithm the key signs with. */
+  readonly alg: string;
+  /** Private key, as a Node `KeyObject`. */
+  readonly privateKey: KeyObject;
+  /** Public key, as a Web Crypto key (what jose returns). */
+  readonly publicKey: CryptoKey;
+  /** Public JWK with `kid`, `alg` and `use: 'sig'`. */
+  readonly publicJwk: Readonly<JWK>;
+}
+
+/** Checks an algorithm name given as option `name`; returns it. */
+export function checkIssuerKeyAlgorithm(alg: unknown, name: string): string {
+  if (typeof alg !== 'string' || !ISSUER_KEY_ALGORITHMS.includes(alg)) {
+    throw new TypeError(`"${name}" option must be one of ${ISSUER_KEY_ALGORITHMS.join(', ')}; got ${JSON.stringify(alg)}`);
+  }
+  return alg;
+}
+
+function newKid(): string {
+  // ZITADEL key ids are snowflake-like decimal strings of 18 digits.
+  return `${randomInt(100_000_000, 1_000_000_000)}${randomInt(100_000_000, 1_000_000_000)}`;
+}
+
+/** Generates one key pair for `alg`. */
+export async function generateIssuerKey(alg: string): Promise<IssuerKey> {
+  const pair = await generateKeyPair(alg, { extractable: true });
+  const kid = newKid();
+  const jwk = await exportJWK(pair.publicKey);
+  return Object.freeze({
+    kid,
+    alg,
+    privateKey: KeyObject.from(pair.privateKey as unknown as webcrypto.CryptoKey),
+    publicKey: pair.publicKey,
+    publicJwk: Object.freeze({ ...jwk, kid, alg, use: 'sig' }),
+  });
+}
+
+/**
+ * The set of keys the issuer publishes. The last key added is the current signing key.
+ *
+ * @example
+ * ```ts
+ * const ring = await KeyRing.create('RS256');
+ * const next = await ring.rotate('ES256', false);
+ * ring.jwks().keys.length; // 2
+ * ```
+ */
+export class KeyRing {
+  #keys: IssuerKey[];
+
+  private constructor(first: IssuerKey) {
+    this.#keys = [first];
+  }
+
+  /** A ring holding one fresh key for `alg`. */
+  static async create(alg: string): Promise<KeyRing> {
+    return new KeyRing(await generateIssuerKey(alg));
+  }
+
+  /** The key new tokens are signed with. */
+  get current(): IssuerKey {
+    const key = this.#keys[this.#keys.length - 1];
+    if (key === undefined) throw new Error('the key ring is empty');
+    return key;
+  }
+
+  /** Adds a fresh key and makes it current; with `dropOld` the other keys are removed. */
+  async rotate(alg: string, dropOld: boolean): Promise<IssuerKey> {
+    const key = await generateIssuerKey(alg);
+    this.#keys = dropOld ? [key] : [...this.#keys, key];
+    return key;
+  }
+
+  /** The public JWKS, newest key first. */
+  jwks(): JSONWebKeySet {
+    return { keys: this.#keys.map((key) => ({ ...key.publicJwk })).reverse() };
+  }
+
+  /** Distinct algorithms of the published keys. */
+  algorithms(): string[] {
+    return [...new Set(this.#keys.map((key) => key.alg))];
+  }
+}
