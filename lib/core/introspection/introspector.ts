@@ -11,6 +11,8 @@ export interface CachedIntrospection {
   readonly result: IntrospectionResult;
   /** Epoch ms. */
   readonly fetchedAt: number;
+  /** Epoch ms after which the entry must not be used (checked here too, whatever the store does). */
+  readonly expiresAt: number;
 }
 
 export interface IntrospectorOptions {
@@ -45,7 +47,8 @@ export class Introspector {
    */
   async introspect(token: string, hash: string, maxAgeMs = Number.POSITIVE_INFINITY): Promise<IntrospectionResult> {
     const cached = await this.#cached(hash);
-    if (cached && this.options.now() - cached.fetchedAt <= maxAgeMs) return cached.result;
+    const now = this.options.now();
+    if (cached && now < cached.expiresAt && now - cached.fetchedAt <= maxAgeMs) return cached.result;
     let pending = this.#inFlight.get(hash);
     if (!pending) {
       pending = this.#fetch(token, hash).finally(() => this.#inFlight.delete(hash));
@@ -80,7 +83,7 @@ export class Introspector {
     const fetchedAt = this.options.now();
     const ttl = this.#ttl(result, fetchedAt);
     try {
-      await this.options.cache.set(hash, { result, fetchedAt }, ttl);
+      if (ttl > 0) await this.options.cache.set(hash, { result, fetchedAt, expiresAt: fetchedAt + ttl }, ttl);
     } catch {
       this.options.log.warn('introspection-cache', 'The introspection cache could not be written');
     }
