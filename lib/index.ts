@@ -34,3 +34,4 @@ export type { ApplicationKeyFile } from './core/introspection/key-file.js';
 export type { Logger } from './core/logger.js';
 export type { FetchLike } from './core/http.js';
 export { hashToken } from './core/token-hash.js';
+export type { AuditEvent, AuditRequest, AuditRoute, AuditSink } from './core/audit.js';

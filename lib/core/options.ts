@@ -1,3 +1,4 @@
+import type { AuditSink } from './audit.js';
 import type { BearerMethod } from './bearer.js';
 import { ResourceServerOptionsError } from './errors.js';
 import type { FetchLike } from './http.js';
@@ -77,6 +78,13 @@ export interface ResourceServerOptions {
   readonly jwtCacheMax?: number;
   /** A revocation list checked on every request (cache hits too). */
   readonly revocation?: RevocationList;
+  /** Receives one {@link AuditEvent} per decision (allow, deny, unavailable). Never the token. */
+  readonly audit?: AuditSink;
+  /**
+   * Which allow events reach `audit`: `true` (default) all, `false` none, or a sampling
+   * rate from 0 to 1. Refusals and 503s are always emitted.
+   */
+  readonly auditAllowed?: boolean | number;
   /** Where operator-facing problems are reported. Default: console.warn/error. */
   readonly logger?: Logger;
   /** `fetch` used for every issuer call. Default: the global `fetch`. */
@@ -103,6 +111,9 @@ export interface ResolvedOptions {
   readonly introspection: ResolvedIntrospection | undefined;
   readonly jwtCacheMax: number;
   readonly revocation: RevocationList | undefined;
+  readonly audit: AuditSink | undefined;
+  /** Share of allow events emitted, 0 to 1. */
+  readonly auditAllowedRate: number;
   readonly logger: Logger;
   readonly fetch: FetchLike;
   readonly now: () => number;
@@ -177,6 +188,11 @@ export function resolveOptions(options: ResourceServerOptions): ResolvedOptions 
   }
   if (options.fetch !== undefined && typeof options.fetch !== 'function') fail('"fetch" option must be a function');
   if (options.now !== undefined && typeof options.now !== 'function') fail('"now" option must be a function');
+  if (options.audit !== undefined && typeof options.audit !== 'function') fail('"audit" option must be a function (event) => void');
+  const allowed = options.auditAllowed ?? true;
+  if (typeof allowed !== 'boolean' && (typeof allowed !== 'number' || !(allowed >= 0 && allowed <= 1))) {
+    fail('"auditAllowed" option must be true, false or a sampling rate from 0 to 1');
+  }
   const fetchFn = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
 
   return Object.freeze({
@@ -196,6 +212,8 @@ export function resolveOptions(options: ResourceServerOptions): ResolvedOptions 
     introspection: resolveIntrospection(options.introspection),
     jwtCacheMax: integerInRange(options.jwtCacheMax, 'jwtCacheMax', 10_000, 0, 10_000_000),
     revocation: options.revocation,
+    audit: options.audit,
+    auditAllowedRate: allowed === true ? 1 : allowed === false ? 0 : allowed,
     logger: options.logger ?? consoleLogger,
     fetch: fetchFn,
     now: options.now ?? Date.now,

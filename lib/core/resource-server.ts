@@ -1,4 +1,6 @@
 import type { JWTPayload } from 'jose';
+import { auditEvent } from './audit.js';
+import type { AuditRequest } from './audit.js';
 import { resolveBearerToken } from './bearer.js';
 import type { BearerRequest } from './bearer.js';
 import { buildChallenge, toErrorResponse } from './challenge.js';
@@ -51,6 +53,11 @@ export interface ResourceServer {
   toErrorResponse(error: unknown): ErrorResponse;
   /** Adds to the configured revocation list (throws if none is configured). */
   revoke(target: RevocationTarget): Promise<void>;
+  /**
+   * Emits the audit event of one decision to the `audit` option (adapters call this once
+   * per request). Allow events are sampled per `auditAllowed`.
+   */
+  record(request: AuditRequest, outcome: { principal?: Principal | undefined; error?: unknown; status?: number }): void;
 }
 
 interface CachedJwt {
@@ -191,6 +198,22 @@ class DefaultResourceServer implements ResourceServer {
   async revoke(target: RevocationTarget): Promise<void> {
     if (!this.options.revocation) throw new TypeError('No "revocation" list is configured');
     await this.options.revocation.revoke(target);
+  }
+
+  record(request: AuditRequest, outcome: { principal?: Principal | undefined; error?: unknown; status?: number }): void {
+    const sink = this.options.audit;
+    if (!sink) return;
+    if (outcome.error === undefined) {
+      const rate = this.options.auditAllowedRate;
+      if (rate === 0 || (rate < 1 && Math.random() >= rate)) return;
+    }
+    const error = outcome.error === undefined ? undefined : this.#toAuthError(outcome.error);
+    try {
+      sink(auditEvent(request, { ...outcome, error }, this.options.now));
+    } catch (cause) {
+      const reason = cause instanceof Error ? cause.message : 'unknown error';
+      this.#log.error('audit-sink', `The audit sink threw (${reason}); events may be missing`);
+    }
   }
 
   async #verify(token: string, hash: string): Promise<Principal> {

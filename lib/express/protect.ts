@@ -1,7 +1,7 @@
 import { createResourceServer } from '../core/resource-server.js';
 import type { ResourceServer } from '../core/resource-server.js';
 import type { ResourceServerOptions } from '../core/options.js';
-import { ERROR_MODE, RESOURCE_SERVER, toMiddleware } from './handler.js';
+import { ERROR_MODE, RESOURCE_SERVER, startAudit, toMiddleware } from './handler.js';
 import type { ErrorMode, Middleware, ProtectedRequest } from './handler.js';
 
 /** How `protect()` behaves on a route. */
@@ -41,9 +41,10 @@ export function protect(optionsOrServer: ResourceServerOptions | ResourceServer,
     throw new TypeError('"onError" option of protect() must be "respond" or "next"');
   }
   const optional = options.optional === true;
-  return toMiddleware(async (req: ProtectedRequest) => {
+  return toMiddleware(async (req: ProtectedRequest, res) => {
     req[RESOURCE_SERVER] = server;
     req[ERROR_MODE] = mode;
+    startAudit(req, res, server);
     req.auth = undefined;
     try {
       const token = server.resolveToken({

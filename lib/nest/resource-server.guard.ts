@@ -7,7 +7,7 @@ import { bindRule } from '../core/route-rule.js';
 import type { RouteRule } from '../core/route-rule.js';
 import type { Principal } from '../core/principal.js';
 import { PRINCIPAL, PUBLIC_ROUTE, RESOURCE_SERVER, ROUTE_RULES } from './resource-server.constants.js';
-import { bearerRequest, httpRequest } from './resource-server.request.js';
+import { auditRequest, bearerRequest, httpRequest } from './resource-server.request.js';
 import type { PlatformRequest } from './resource-server.request.js';
 
 /** A route's policy, read once per handler. */
@@ -47,22 +47,29 @@ export class ResourceServerGuard implements CanActivate {
       }
       return false;
     }
+    const startedAt = performance.now();
     const policy = this.#policy(context);
     const request = httpRequest(context);
     request[PRINCIPAL] = undefined;
-    let principal: Principal;
+    let principal: Principal | undefined;
     try {
       principal = await this.server.verifyToken(this.server.resolveToken(bearerRequest(request)));
       if (!policy.isPublic) {
-        const requirements: Requirement[] = policy.rules.map((rule) => bindRule(rule, principal, request));
-        principal = await this.server.authorize(principal, requirements);
+        const verified = principal;
+        const requirements: Requirement[] = policy.rules.map((rule) => bindRule(rule, verified, request));
+        principal = await this.server.authorize(verified, requirements);
       }
     } catch (error) {
-      if (policy.isPublic) return true;
+      if (policy.isPublic) {
+        this.server.record(auditRequest(request, startedAt), {});
+        return true;
+      }
+      this.server.record(auditRequest(request, startedAt), { principal, error });
       throw this.#refusal(context, error);
     }
     request[PRINCIPAL] = principal;
     request.auth = principal;
+    this.server.record(auditRequest(request, startedAt), { principal });
     return true;
   }
 

@@ -1,5 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
+import type { AuditRequest } from '../core/audit.js';
 import type { BearerRequest } from '../core/bearer.js';
 import type { Principal } from '../core/principal.js';
 import { PRINCIPAL } from './resource-server.constants.js';
@@ -29,6 +30,30 @@ export function bearerRequest(request: PlatformRequest): BearerRequest {
     url: node.originalUrl ?? node.url,
     body: request.body,
   };
+}
+
+/** Route, request id and client address of a request, for the audit event. */
+export function auditRequest(request: PlatformRequest & AuditFields, startedAt: number): AuditRequest {
+  const node = (request.raw ?? request) as IncomingMessage;
+  const url = request.originalUrl ?? node.url ?? '';
+  const requestId = node.headers['x-request-id'];
+  return {
+    route: {
+      method: node.method ?? 'GET',
+      template: request.routeOptions?.url ?? request.route?.path,
+      path: url.split('?', 1)[0] ?? '',
+    },
+    requestId: typeof requestId === 'string' && requestId !== '' ? requestId.slice(0, 200) : undefined,
+    ip: request.ip ?? node.socket?.remoteAddress,
+    startedAt,
+  };
+}
+
+/** Fields Express (`route`, `ip`) and Fastify (`routeOptions`, `ip`) add to requests. */
+interface AuditFields {
+  readonly route?: { readonly path?: string };
+  readonly routeOptions?: { readonly url?: string };
+  readonly ip?: string;
 }
 
 /** The principal the guard left on the request, if any. */
