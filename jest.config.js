@@ -2,7 +2,12 @@
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    // Tests import the package by its name, as users do, straight from the sources.
+    '^zitadel-resource-server$': '<rootDir>/lib/index.ts',
+    '^zitadel-resource-server/(nest|express|testing)$': '<rootDir>/lib/$1/index.ts',
+  },
   transform: {
     '^.+\\.ts$': [
       '@swc/jest',

@@ -8,7 +8,6 @@ import type { RouteRule } from '../core/route-rule.js';
 import type { Principal } from '../core/principal.js';
 import { PRINCIPAL, PUBLIC_ROUTE, RESOURCE_SERVER, ROUTE_RULES } from './resource-server.constants.js';
 import { auditRequest, bearerRequest, httpRequest } from './resource-server.request.js';
-import type { PlatformRequest } from './resource-server.request.js';
 
 /** A route's policy, read once per handler. */
 interface RoutePolicy {

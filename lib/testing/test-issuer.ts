@@ -132,6 +132,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   const registry = new TokenRegistry();
   const counts = { discovery: 0, jwks: 0, introspection: 0 };
   let issuer = '';
+  // eslint-disable-next-line prefer-const -- assigned once the server knows its port; the router reads it
   let introspection: IntrospectionContext | undefined;
 
   const route = async (request: ReceivedRequest): Promise<Reply> => {

@@ -63,13 +63,14 @@ describe.each(APP_KINDS)('audit events on %s', (kind) => {
     expect(event.ip).toMatch(/127\.0\.0\.1/);
   });
 
-  it.each([
+  const refusals: [string, number, () => Promise<string | undefined>][] = [
     ['ERR_TOKEN_MISSING', 401, async () => undefined],
     ['ERR_TOKEN_EXPIRED', 401, async () => issuer.mintJwt({}, { expiresIn: -60 })],
     ['ERR_ALG_NOT_ALLOWED', 401, async () => issuer.mintJwt({}, { unsigned: 'none' })],
     ['ERR_TOKEN_INACTIVE', 401, async () => 'unknown-opaque'],
     ['ERR_ROLE_INSUFFICIENT', 403, async () => issuer.mintJwt()],
-  ] as const)('records a refusal with reason %s', async (reason, status, makeToken) => {
+  ];
+  it.each(refusals)('records a refusal with reason %s', async (reason, status, makeToken) => {
     const token = await makeToken();
     if (token) tokens.push(token);
     await get(`${app.url}/admin`, token);

@@ -1,4 +1,3 @@
-/// <reference path="./oidc-provider.d.ts" />
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';

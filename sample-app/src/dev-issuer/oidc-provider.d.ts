@@ -90,7 +90,7 @@ declare module 'oidc-provider' {
     grantId?: string;
   }
 
-  export interface ClientCredentials extends BaseTokenFields {}
+  export type ClientCredentials = BaseTokenFields;
 
   export interface AccessTokenInit {
     accountId: string;
