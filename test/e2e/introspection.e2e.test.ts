@@ -58,7 +58,22 @@ describe.each(APP_KINDS)('opaque tokens and introspection on %s', (kind) => {
     await issuer.close();
   });
 
-  const call = (path: string, token?: string) => get(`${app.url}${path}`, token);
+  const seenTokens: string[] = [];
+  const seenOutput: string[] = [];
+  async function call(path: string, token?: string) {
+    const response = await get(`${app.url}${path}`, token);
+    if (token) seenTokens.push(token);
+    seenOutput.push(JSON.stringify(response.headers), response.text);
+    return response;
+  }
+
+  afterEach(() => {
+    // No token in any response or log line (Nest's logger and ours both write to `logs`).
+    const output = [...seenOutput, logs.text()].join('\n');
+    for (const token of seenTokens) expect(output).not.toContain(token);
+    seenTokens.length = 0;
+    seenOutput.length = 0;
+  });
 
   it('accepts an active opaque token and builds the principal from the introspection answer', async () => {
     await start();
