@@ -78,6 +78,12 @@ export interface ResourceServerOptions {
   readonly jwtCacheMax?: number;
   /** A revocation list checked on every request (cache hits too). */
   readonly revocation?: RevocationList;
+  /**
+   * When the revocation list cannot be read: `'fail-open'` (default) goes on with a warning,
+   * except on routes that demand an active token, which answer 503; `'fail-closed'` answers
+   * 503 everywhere.
+   */
+  readonly revocationUnavailable?: 'fail-open' | 'fail-closed';
   /** Receives one {@link AuditEvent} per decision (allow, deny, unavailable). Never the token. */
   readonly audit?: AuditSink;
   /**
@@ -111,6 +117,7 @@ export interface ResolvedOptions {
   readonly introspection: ResolvedIntrospection | undefined;
   readonly jwtCacheMax: number;
   readonly revocation: RevocationList | undefined;
+  readonly revocationUnavailable: 'fail-open' | 'fail-closed';
   readonly audit: AuditSink | undefined;
   /** Share of allow events emitted, 0 to 1. */
   readonly auditAllowedRate: number;
@@ -145,6 +152,12 @@ function integerInRange(value: unknown, name: string, fallback: number, min: num
     fail(`"${name}" option must be an integer from ${min} to ${max} (got ${String(value)})`);
   }
   return value;
+}
+
+function oneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): T {
+  if (value === undefined) return allowed[0]!;
+  if (!allowed.includes(value as T)) fail(`"${name}" option must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
+  return value as T;
 }
 
 function endpoint(value: unknown, name: string): string | undefined {
@@ -212,6 +225,7 @@ export function resolveOptions(options: ResourceServerOptions): ResolvedOptions 
     introspection: resolveIntrospection(options.introspection),
     jwtCacheMax: integerInRange(options.jwtCacheMax, 'jwtCacheMax', 10_000, 0, 10_000_000),
     revocation: options.revocation,
+    revocationUnavailable: oneOf(options.revocationUnavailable, 'revocationUnavailable', ['fail-open', 'fail-closed'] as const),
     audit: options.audit,
     auditAllowedRate: allowed === true ? 1 : allowed === false ? 0 : allowed,
     logger: options.logger ?? consoleLogger,

@@ -160,7 +160,7 @@ class DefaultResourceServer implements ResourceServer {
     try {
       const hash = hashToken(token);
       const principal = await this.#verify(token, hash);
-      await this.#checkRevocation(principal, hash);
+      await this.#checkRevocation(principal, hash, false);
       this.#tokens.set(principal, token);
       return principal;
     } catch (error) {
@@ -244,7 +244,7 @@ class DefaultResourceServer implements ResourceServer {
     const result = await this.#introspector.introspect(token, hash, maxAgeMs);
     if (!result.active) throw new InvalidTokenError('ERR_TOKEN_INACTIVE', 'The token is not active');
     const fresh = this.#principal(result.claims, hash, 'introspection', principal.tokenKind);
-    await this.#checkRevocation(fresh, hash);
+    await this.#checkRevocation(fresh, hash, true);
     this.#tokens.set(fresh, token);
     return fresh;
   }
@@ -267,16 +267,31 @@ class DefaultResourceServer implements ResourceServer {
     return principal.expiresAt !== undefined && principal.expiresAt.getTime() > this.options.now() - this.options.clockTolerance * 1000;
   }
 
-  async #checkRevocation(principal: Principal, hash: string): Promise<void> {
+  /**
+   * Checks the revocation list. When the list cannot be read, `failClosed` decides: 503
+   * (routes that demand an active token, or `revocationUnavailable: 'fail-closed'`), or a
+   * warning (once per interval) and the request goes on.
+   */
+  async #checkRevocation(principal: Principal, hash: string, failClosed: boolean): Promise<void> {
     const list = this.options.revocation;
     if (!list) return;
     const iat = principal.claims.iat;
-    const revoked = await list.isRevoked({
-      tokenHash: hash,
-      jti: typeof principal.claims.jti === 'string' ? principal.claims.jti : undefined,
-      subject: principal.subject,
-      issuedAt: typeof iat === 'number' ? iat : undefined,
-    });
+    let revoked: boolean;
+    try {
+      revoked = await list.isRevoked({
+        tokenHash: hash,
+        jti: typeof principal.claims.jti === 'string' ? principal.claims.jti : undefined,
+        subject: principal.subject,
+        issuedAt: typeof iat === 'number' ? iat : undefined,
+      });
+    } catch (cause) {
+      if (failClosed || this.options.revocationUnavailable === 'fail-closed') {
+        this.#log.error('revocation-closed', 'The revocation list cannot be read; refusing with 503 where it must be checked');
+        throw new IssuerUnavailableError('The revocation list is unavailable', { cause });
+      }
+      this.#log.warn('revocation-open', 'The revocation list cannot be read; going on without it (revocationUnavailable: "fail-open")');
+      return;
+    }
     if (revoked) throw new InvalidTokenError('ERR_TOKEN_REVOKED', 'The token has been revoked');
   }
 
