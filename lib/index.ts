@@ -34,4 +34,5 @@ export type { ApplicationKeyFile } from './core/introspection/key-file.js';
 export type { Logger } from './core/logger.js';
 export type { FetchLike } from './core/http.js';
 export { hashToken } from './core/token-hash.js';
+export { jsonLinesAuditSink } from './core/audit.js';
 export type { AuditEvent, AuditRequest, AuditRoute, AuditSink } from './core/audit.js';

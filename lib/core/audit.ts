@@ -80,3 +80,13 @@ export function auditEvent(
     durationMs: Math.round((performance.now() - request.startedAt) * 1000) / 1000,
   };
 }
+
+/**
+ * An audit sink that writes one JSON line per event to a stream (default: stdout), ready
+ * for a log shipper.
+ */
+export function jsonLinesAuditSink(stream: { write(chunk: string): unknown } = process.stdout): AuditSink {
+  return (event) => {
+    stream.write(`${JSON.stringify(event)}\n`);
+  };
+}

@@ -84,8 +84,12 @@ export interface ResourceServerOptions {
    * 503 everywhere.
    */
   readonly revocationUnavailable?: 'fail-open' | 'fail-closed';
-  /** Receives one {@link AuditEvent} per decision (allow, deny, unavailable). Never the token. */
-  readonly audit?: AuditSink;
+  /**
+   * Receives one {@link AuditEvent} per decision (allow, deny, unavailable); never the
+   * token. `false` switches auditing off. Default: none here; the Nest module logs events
+   * with Nest's `Logger`, Express' `protect(options)` writes JSON lines to stdout.
+   */
+  readonly audit?: AuditSink | false;
   /**
    * Which allow events reach `audit`: `true` (default) all, `false` none, or a sampling
    * rate from 0 to 1. Refusals and 503s are always emitted.
@@ -201,7 +205,9 @@ export function resolveOptions(options: ResourceServerOptions): ResolvedOptions 
   }
   if (options.fetch !== undefined && typeof options.fetch !== 'function') fail('"fetch" option must be a function');
   if (options.now !== undefined && typeof options.now !== 'function') fail('"now" option must be a function');
-  if (options.audit !== undefined && typeof options.audit !== 'function') fail('"audit" option must be a function (event) => void');
+  if (options.audit !== undefined && options.audit !== false && typeof options.audit !== 'function') {
+    fail('"audit" option must be a function (event) => void, or false');
+  }
   const allowed = options.auditAllowed ?? true;
   if (typeof allowed !== 'boolean' && (typeof allowed !== 'number' || !(allowed >= 0 && allowed <= 1))) {
     fail('"auditAllowed" option must be true, false or a sampling rate from 0 to 1');
@@ -226,7 +232,7 @@ export function resolveOptions(options: ResourceServerOptions): ResolvedOptions 
     jwtCacheMax: integerInRange(options.jwtCacheMax, 'jwtCacheMax', 10_000, 0, 10_000_000),
     revocation: options.revocation,
     revocationUnavailable: oneOf(options.revocationUnavailable, 'revocationUnavailable', ['fail-open', 'fail-closed'] as const),
-    audit: options.audit,
+    audit: options.audit === false ? undefined : options.audit,
     auditAllowedRate: allowed === true ? 1 : allowed === false ? 0 : allowed,
     logger: options.logger ?? consoleLogger,
     fetch: fetchFn,

@@ -1,6 +1,7 @@
 import type { JWTPayload } from 'jose';
 import { auditEvent } from './audit.js';
 import type { AuditRequest } from './audit.js';
+import { loadTelemetry, recordTelemetry, telemetryEnabled } from './telemetry.js';
 import { resolveBearerToken } from './bearer.js';
 import type { BearerRequest } from './bearer.js';
 import { buildChallenge, toErrorResponse } from './challenge.js';
@@ -92,6 +93,7 @@ class DefaultResourceServer implements ResourceServer {
 
   constructor(readonly options: ResolvedOptions) {
     const { fetch, timeout, now } = options;
+    void loadTelemetry();
     this.#log = new ThrottledLog(options.logger, 60_000, now);
     this.#discovery = new IssuerDiscovery({ issuer: options.issuer, fetch, timeoutMs: timeout, cooldownMs: options.jwksCooldown, now });
     const keys = new JwksKeyStore({
@@ -202,18 +204,23 @@ class DefaultResourceServer implements ResourceServer {
 
   record(request: AuditRequest, outcome: { principal?: Principal | undefined; error?: unknown; status?: number }): void {
     const sink = this.options.audit;
-    if (!sink) return;
-    if (outcome.error === undefined) {
-      const rate = this.options.auditAllowedRate;
-      if (rate === 0 || (rate < 1 && Math.random() >= rate)) return;
-    }
+    const sampled = outcome.error !== undefined || this.#sampleAllowed();
+    if (!telemetryEnabled() && !(sink && sampled)) return;
     const error = outcome.error === undefined ? undefined : this.#toAuthError(outcome.error);
+    const event = auditEvent(request, { ...outcome, error }, this.options.now);
+    if (telemetryEnabled()) recordTelemetry(event, performance.timeOrigin + request.startedAt);
+    if (!sink || !sampled) return;
     try {
-      sink(auditEvent(request, { ...outcome, error }, this.options.now));
+      sink(event);
     } catch (cause) {
       const reason = cause instanceof Error ? cause.message : 'unknown error';
       this.#log.error('audit-sink', `The audit sink threw (${reason}); events may be missing`);
     }
+  }
+
+  #sampleAllowed(): boolean {
+    const rate = this.options.auditAllowedRate;
+    return rate === 1 || (rate > 0 && Math.random() < rate);
   }
 
   async #verify(token: string, hash: string): Promise<Principal> {

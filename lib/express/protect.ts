@@ -1,3 +1,4 @@
+import { jsonLinesAuditSink } from '../core/audit.js';
 import { createResourceServer } from '../core/resource-server.js';
 import type { ResourceServer } from '../core/resource-server.js';
 import type { ResourceServerOptions } from '../core/options.js';
@@ -35,7 +36,9 @@ function isResourceServer(value: unknown): value is ResourceServer {
  * app.get('/status', protect(rs, { optional: true }), handler);
  */
 export function protect(optionsOrServer: ResourceServerOptions | ResourceServer, options: ProtectOptions = {}): Middleware {
-  const server = isResourceServer(optionsOrServer) ? optionsOrServer : createResourceServer(optionsOrServer);
+  const server = isResourceServer(optionsOrServer)
+    ? optionsOrServer
+    : createResourceServer({ audit: jsonLinesAuditSink(), ...optionsOrServer });
   const mode: ErrorMode = options.onError ?? 'respond';
   if (mode !== 'respond' && mode !== 'next') {
     throw new TypeError('"onError" option of protect() must be "respond" or "next"');

@@ -7,8 +7,11 @@ export {
   RequireRole,
   RequireActiveToken,
   Caller,
+  Authenticated,
 } from './resource-server.decorators.js';
+export { RoutePolicyInspector } from './resource-server.policy.js';
+export type { RoutePolicyEntry, RouteAccess, ReportedRole } from './resource-server.policy.js';
 export type { RoleOptions, RouteDecorator } from './resource-server.decorators.js';
-export { RESOURCE_SERVER, ROUTE_RULES, PUBLIC_ROUTE } from './resource-server.constants.js';
+export { RESOURCE_SERVER, ROUTE_RULES, PUBLIC_ROUTE, AUTHENTICATED_ROUTE } from './resource-server.constants.js';
 export { RESOURCE_SERVER_OPTIONS } from './resource-server.module-definition.js';
 export type { ResourceServerModuleOptions, ResourceServerModuleExtras } from './resource-server.module-definition.js';

@@ -6,3 +6,5 @@ export const ROUTE_RULES = 'zitadel-resource-server:route-rules';
 export const PUBLIC_ROUTE = 'zitadel-resource-server:public';
 /** Where the guard leaves the caller on the request. */
 export const PRINCIPAL = Symbol.for('zitadel-resource-server.principal');
+/** Metadata key of `@Authenticated()`. */
+export const AUTHENTICATED_ROUTE = 'zitadel-resource-server:authenticated';

@@ -2,7 +2,7 @@ import { SetMetadata, createParamDecorator } from '@nestjs/common';
 import type { CustomDecorator, ExecutionContext } from '@nestjs/common';
 import type { Principal } from '../core/principal.js';
 import type { OrganizationSelector, RouteRule } from '../core/route-rule.js';
-import { PUBLIC_ROUTE, ROUTE_RULES } from './resource-server.constants.js';
+import { AUTHENTICATED_ROUTE, PUBLIC_ROUTE, ROUTE_RULES } from './resource-server.constants.js';
 import { principalOf } from './resource-server.request.js';
 
 /** A decorator for controllers (all their routes) and for single route handlers. */
@@ -28,6 +28,13 @@ function names(list: readonly string[], decorator: string): readonly string[] {
  * (`@Caller()`); a missing or invalid one is ignored.
  */
 export const Public = (): CustomDecorator<string> => SetMetadata(PUBLIC_ROUTE, true);
+
+/**
+ * Any caller with a valid token may use the route — said explicitly. This is what an
+ * undecorated route does anyway; with `policy: 'explicit'` the app refuses to start while a
+ * non-public route has neither a requirement nor this decorator.
+ */
+export const Authenticated = (): CustomDecorator<string> => SetMetadata(AUTHENTICATED_ROUTE, true);
 
 /**
  * Requires every one of `scopes`. On a controller and on a method both apply.

@@ -1,8 +1,14 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { ResourceServerOptions } from '../core/options.js';
 
-/** Options of `ResourceServerModule.forRoot()`: those of `createResourceServer()`. */
-export type ResourceServerModuleOptions = ResourceServerOptions;
+/** Options of `ResourceServerModule.forRoot()`: those of `createResourceServer()`, plus `policy`. */
+export interface ResourceServerModuleOptions extends ResourceServerOptions {
+  /**
+   * `'explicit'`: the app refuses to start while a non-public route has no requirement and
+   * no `@Authenticated()`, naming each such route. Default `'implicit'` (any valid token).
+   */
+  readonly policy?: 'explicit' | 'implicit';
+}
 
 /** Extras of `forRoot()` / `forRootAsync()`. */
 export interface ResourceServerModuleExtras {

@@ -1,10 +1,12 @@
 import { Logger, Module } from '@nestjs/common';
 import type { DynamicModule, Provider } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { ResourceServerOptionsError } from '../core/errors.js';
 import { createResourceServer } from '../core/resource-server.js';
 import type { ResourceServer } from '../core/resource-server.js';
 import { RESOURCE_SERVER } from './resource-server.constants.js';
 import { ResourceServerGuard } from './resource-server.guard.js';
+import { RoutePolicyInspector } from './resource-server.policy.js';
 import {
   ASYNC_OPTIONS_TYPE,
   ConfigurableModuleClass,
@@ -16,8 +18,17 @@ import type { ResourceServerModuleOptions } from './resource-server.module-defin
 const serverProvider: Provider = {
   provide: RESOURCE_SERVER,
   inject: [RESOURCE_SERVER_OPTIONS],
-  useFactory: (options: ResourceServerModuleOptions): ResourceServer =>
-    createResourceServer({ logger: new Logger('ResourceServer'), ...options }),
+  useFactory: (options: ResourceServerModuleOptions): ResourceServer => {
+    if (options?.policy !== undefined && options.policy !== 'explicit' && options.policy !== 'implicit') {
+      throw new ResourceServerOptionsError('"policy" option must be "explicit" or "implicit"');
+    }
+    const auditLogger = new Logger('ResourceServerAudit');
+    return createResourceServer({
+      logger: new Logger('ResourceServer'),
+      audit: (event) => auditLogger.log(JSON.stringify(event)),
+      ...options,
+    });
+  },
 };
 
 const globalGuard: Provider = { provide: APP_GUARD, useClass: ResourceServerGuard };
@@ -42,8 +53,9 @@ const globalGuard: Provider = { provide: APP_GUARD, useClass: ResourceServerGuar
  * })
  */
 @Module({
-  providers: [serverProvider, ResourceServerGuard],
-  exports: [RESOURCE_SERVER, ResourceServerGuard],
+  imports: [DiscoveryModule],
+  providers: [serverProvider, ResourceServerGuard, RoutePolicyInspector],
+  exports: [RESOURCE_SERVER, ResourceServerGuard, RoutePolicyInspector],
 })
 export class ResourceServerModule extends ConfigurableModuleClass {
   static override forRoot(options: typeof OPTIONS_TYPE): DynamicModule {

@@ -1,0 +1,64 @@
+import type { AuditEvent } from './audit.js';
+
+/** The few parts of `@opentelemetry/api` used here, typed locally so it stays an optional peer. */
+interface OtelSpan {
+  setAttributes(attributes: Record<string, string | number | boolean | string[]>): unknown;
+  setStatus(status: { code: number; message?: string }): unknown;
+  end(endTime?: Date): void;
+}
+interface OtelApi {
+  trace: {
+    getTracer(name: string, version?: string): { startSpan(name: string, options?: { startTime?: Date }): OtelSpan };
+    getActiveSpan(): OtelSpan | undefined;
+  };
+}
+
+const SPAN_STATUS_ERROR = 2;
+// A variable specifier: bundlers and TypeScript leave the optional peer alone.
+const OTEL_API = '@opentelemetry/api';
+let api: OtelApi | undefined;
+let loading: Promise<void> | undefined;
+
+/** Starts loading `@opentelemetry/api` once, if it is installed; nothing happens otherwise. */
+export function loadTelemetry(): Promise<void> {
+  loading ??= import(OTEL_API).then(
+    (module: OtelApi & { default?: OtelApi }) => {
+      api = module.trace ? module : module.default;
+    },
+    () => undefined,
+  );
+  return loading;
+}
+
+/** True once `@opentelemetry/api` has been loaded. */
+export function telemetryEnabled(): boolean {
+  return api !== undefined;
+}
+
+/**
+ * Reports one decision to OpenTelemetry, when its API is installed: end-user attributes on
+ * the active (request) span — `enduser.id` and `user.roles`, per the semantic conventions —
+ * and an `auth` span that covers the authentication and authorization step.
+ */
+export function recordTelemetry(event: AuditEvent, startedAtEpochMs: number): void {
+  if (!api) return;
+  const { trace } = api;
+  const userAttributes: Record<string, string | string[]> = {};
+  if (event.subject !== undefined) userAttributes['enduser.id'] = event.subject;
+  if (event.roles.length > 0) userAttributes['user.roles'] = [...event.roles];
+  trace.getActiveSpan()?.setAttributes(userAttributes);
+
+  const span = trace.getTracer('zitadel-resource-server').startSpan('zitadel-resource-server auth', { startTime: new Date(startedAtEpochMs) });
+  const attributes: Record<string, string | number> = {
+    'zitadel_resource_server.decision': event.decision,
+    'http.response.status_code': event.status,
+  };
+  if (event.reason) attributes['zitadel_resource_server.reason'] = event.reason;
+  if (event.verifiedBy) attributes['zitadel_resource_server.verified_by'] = event.verifiedBy;
+  if (event.tokenKind) attributes['zitadel_resource_server.token_kind'] = event.tokenKind;
+  if (event.clientId) attributes['zitadel_resource_server.client_id'] = event.clientId;
+  if (event.organizationId) attributes['zitadel_resource_server.organization_id'] = event.organizationId;
+  span.setAttributes({ ...userAttributes, ...attributes });
+  if (event.decision === 'unavailable') span.setStatus({ code: SPAN_STATUS_ERROR, message: event.reason ?? 'unavailable' });
+  span.end(new Date(startedAtEpochMs + event.durationMs));
+}

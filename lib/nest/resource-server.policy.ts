@@ -1,0 +1,125 @@
+import { Inject, Injectable, RequestMethod } from '@nestjs/common';
+import type { OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import type { RouteRule } from '../core/route-rule.js';
+import { AUTHENTICATED_ROUTE, PUBLIC_ROUTE, ROUTE_RULES } from './resource-server.constants.js';
+import { RESOURCE_SERVER_OPTIONS } from './resource-server.module-definition.js';
+import type { ResourceServerModuleOptions } from './resource-server.module-definition.js';
+
+// Nest's own metadata keys for @Controller(path) and @Get(path) & co.
+const PATH_METADATA = 'path';
+const METHOD_METADATA = 'method';
+
+/** Who may call a route. */
+export type RouteAccess = 'public' | 'authenticated' | 'restricted';
+
+/** A role requirement as the report shows it. */
+export interface ReportedRole {
+  readonly anyOf: readonly string[];
+  /** Where the role must be granted: anywhere, a fixed organization, the caller's own, or decided per request. */
+  readonly organization: 'any' | 'own' | 'per-request' | { readonly id: string };
+}
+
+/** One route and its effective policy. */
+export interface RoutePolicyEntry {
+  readonly method: string;
+  /** Controller path + handler path (without a global prefix or version). */
+  readonly path: string;
+  readonly controller: string;
+  readonly handler: string;
+  readonly access: RouteAccess;
+  /** All of these scopes. */
+  readonly scopes: readonly string[];
+  /** At least one scope of each set. */
+  readonly anyScopes: readonly (readonly string[])[];
+  readonly roles: readonly ReportedRole[];
+  readonly activeToken: boolean;
+  /** False for a non-public route that has no requirement and no `@Authenticated()`. */
+  readonly explicit: boolean;
+}
+
+/**
+ * Reads every route's effective policy from its decorators: the least-privilege report,
+ * and the check behind `policy: 'explicit'` (the app refuses to start while a non-public
+ * route has no explicit requirement).
+ *
+ * @example
+ * const report = app.get(RoutePolicyInspector).report();
+ * console.table(report.map((r) => ({ route: `${r.method} ${r.path}`, access: r.access, roles: r.roles.map((x) => x.anyOf.join('|')).join(' & ') })));
+ */
+@Injectable()
+export class RoutePolicyInspector implements OnModuleInit {
+  constructor(
+    @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
+    @Inject(MetadataScanner) private readonly scanner: MetadataScanner,
+    @Inject(Reflector) private readonly reflector: Reflector,
+    @Inject(RESOURCE_SERVER_OPTIONS) private readonly options: ResourceServerModuleOptions,
+  ) {}
+
+  onModuleInit(): void {
+    if (this.options.policy !== 'explicit') return;
+    const implicit = this.report().filter((route) => !route.explicit);
+    if (implicit.length === 0) return;
+    const list = implicit.map((r) => `  ${r.method} ${r.path} (${r.controller}.${r.handler})`).join('\n');
+    throw new Error(
+      `policy: 'explicit' — these routes have no explicit requirement; add @RequireScope/@RequireRole/@RequireActiveToken, ` +
+        `@Authenticated() (any valid token) or @Public():\n${list}`,
+    );
+  }
+
+  /** Every route of every controller, with its effective policy. */
+  report(): RoutePolicyEntry[] {
+    const entries: RoutePolicyEntry[] = [];
+    for (const wrapper of this.discovery.getControllers()) {
+      const instance = wrapper.instance as object | undefined;
+      const type = wrapper.metatype as (abstract new (...args: never[]) => unknown) | undefined;
+      if (!instance || !type) continue;
+      const prototype = Object.getPrototypeOf(instance) as Record<string, unknown>;
+      for (const name of this.scanner.getAllMethodNames(prototype)) {
+        const handler = prototype[name] as object;
+        const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
+        if (method === undefined) continue;
+        entries.push(this.#entry(type, handler, name, method));
+      }
+    }
+    return entries;
+  }
+
+  #entry(type: abstract new (...args: never[]) => unknown, handler: object, name: string, method: RequestMethod): RoutePolicyEntry {
+    const rules = [
+      ...((this.reflector.get<RouteRule[] | undefined>(ROUTE_RULES, type)) ?? []),
+      ...((this.reflector.get<RouteRule[] | undefined>(ROUTE_RULES, handler as never)) ?? []),
+    ];
+    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, [handler as never, type]) === true;
+    const authenticated = this.reflector.getAllAndOverride<boolean | undefined>(AUTHENTICATED_ROUTE, [handler as never, type]) === true;
+    const scopes = [...new Set(rules.flatMap((r) => r.requirement.scopes ?? []))];
+    const anyScopes = rules.map((r) => r.requirement.anyScopes ?? []).filter((set) => set.length > 0);
+    const roles: ReportedRole[] = rules.flatMap((rule) =>
+      (rule.requirement.roles ?? []).map((role) => ({
+        anyOf: role.anyOf,
+        organization:
+          rule.organization === undefined ? 'any' : rule.organization === 'own' ? 'own' : typeof rule.organization === 'function' ? 'per-request' : { id: rule.organization },
+      })),
+    );
+    const activeToken = rules.some((r) => r.requirement.activeToken === true);
+    const restricted = scopes.length > 0 || anyScopes.length > 0 || roles.length > 0 || activeToken || rules.some((r) => (r.requirement.predicates?.length ?? 0) > 0);
+    return {
+      method: RequestMethod[method] ?? String(method),
+      path: joinPaths(Reflect.getMetadata(PATH_METADATA, type), Reflect.getMetadata(PATH_METADATA, handler)),
+      controller: type.name,
+      handler: name,
+      access: isPublic ? 'public' : restricted ? 'restricted' : 'authenticated',
+      scopes,
+      anyScopes,
+      roles,
+      activeToken,
+      explicit: isPublic || restricted || authenticated,
+    };
+  }
+}
+
+function joinPaths(...parts: unknown[]): string {
+  const segments = parts.flatMap((part) => (Array.isArray(part) ? part.slice(0, 1) : [part])).filter((p): p is string => typeof p === 'string');
+  const path = segments.map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/');
+  return `/${path}`;
+}
