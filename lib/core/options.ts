@@ -44,14 +44,33 @@ export interface IntrospectionOptions {
   readonly cache?: TokenCache<CachedIntrospection>;
 }
 
+/** One trusted issuer, for `issuers: [...]` (several issuers, e.g. per-tenant ZITADEL instances). */
+export interface IssuerOptions {
+  readonly issuer: string;
+  readonly audience: string | readonly string[];
+  readonly projectId?: string;
+  readonly jwksUri?: string;
+  readonly claims?: ClaimsPreset;
+  readonly rolesClaim?: string;
+  readonly introspection?: IntrospectionOptions;
+}
+
 /**
- * Options of {@link createResourceServer}. Only `issuer` and `audience` are required.
+ * Options of {@link createResourceServer}. `issuer` and `audience` are required — or
+ * `issuers`, a list of trusted issuers each with its own audience, keys and introspection.
  */
 export interface ResourceServerOptions {
   /** The issuer URL exactly as in tokens' `iss`, e.g. `https://acme.zitadel.cloud`. `https:` only (http on loopback for development). */
-  readonly issuer: string;
+  readonly issuer?: string;
   /** Accepted audiences: the ZITADEL project id and/or the API's client id. A token must name at least one. */
-  readonly audience: string | readonly string[];
+  readonly audience?: string | readonly string[];
+  /**
+   * Several trusted issuers (an allow-list), instead of `issuer`/`audience`/`projectId`/
+   * `jwksUri`/`claims`/`rolesClaim`/`introspection`. A JWT goes to the issuer named by its
+   * `iss` — only if listed; an opaque token is introspected by each issuer that has
+   * `introspection`, in list order, until one says active.
+   */
+  readonly issuers?: readonly IssuerOptions[];
   /** ZITADEL project id: roles are read from `urn:zitadel:iam:org:project:{projectId}:roles`. */
   readonly projectId?: string;
   /** JWKS URL; default from discovery (`jwks_uri`). */
@@ -103,8 +122,21 @@ export interface ResourceServerOptions {
   readonly now?: () => number;
 }
 
+/** One trusted issuer after validation. */
+export interface ResolvedIssuer {
+  readonly issuer: string;
+  readonly audience: readonly string[];
+  readonly projectId: string | undefined;
+  readonly jwksUri: string | undefined;
+  readonly claims: ClaimsPreset;
+  readonly rolesClaim: string | undefined;
+  readonly introspection: ResolvedIntrospection | undefined;
+}
+
 /** Options after validation, with every default filled in. Frozen. */
 export interface ResolvedOptions {
+  /** Every trusted issuer (one unless `issuers` was given). The fields below repeat the first. */
+  readonly issuers: readonly ResolvedIssuer[];
   readonly issuer: string;
   readonly audience: readonly string[];
   readonly projectId: string | undefined;
@@ -177,14 +209,8 @@ function endpoint(value: unknown, name: string): string | undefined {
  */
 export function resolveOptions(options: ResourceServerOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') fail('options must be an object with at least "issuer" and "audience"');
-  const issuer = nonEmptyString(options.issuer, 'issuer');
-  if (!isAllowedEndpoint(issuer)) {
-    fail('"issuer" option must be an https: URL (http: is allowed only for 127.0.0.1 or localhost, for development)');
-  }
-  const audience = typeof options.audience === 'string' ? [options.audience] : options.audience;
-  if (!Array.isArray(audience) || audience.length === 0 || audience.some((a) => typeof a !== 'string' || a === '')) {
-    fail('"audience" option must be a non-empty string or a non-empty list of strings (the project id and/or the API client id)');
-  }
+  const issuers = resolveIssuers(options);
+  const first = issuers[0]!;
   const algorithms = options.algorithms ?? DEFAULT_ALGORITHMS;
   if (!Array.isArray(algorithms) || algorithms.length === 0) fail('"algorithms" option must be a non-empty list');
   for (const alg of algorithms) {
@@ -192,10 +218,6 @@ export function resolveOptions(options: ResourceServerOptions): ResolvedOptions 
       fail(`"algorithms" option contains ${JSON.stringify(alg)}: only asymmetric algorithms (${ASYMMETRIC.join(', ')}) are allowed`);
     }
   }
-  const claims = options.claims ?? 'zitadel';
-  if (claims !== 'zitadel' && claims !== 'generic') fail('"claims" option must be "zitadel" or "generic"');
-  if (options.rolesClaim !== undefined) nonEmptyString(options.rolesClaim, 'rolesClaim');
-  if (options.projectId !== undefined) nonEmptyString(options.projectId, 'projectId');
   const bearerMethods = options.bearerMethods ?? ['header'];
   if (!Array.isArray(bearerMethods) || bearerMethods.length === 0 || bearerMethods.some((m) => !['header', 'query', 'body'].includes(m))) {
     fail('"bearerMethods" option must be a non-empty list of "header", "query", "body"');
@@ -215,20 +237,15 @@ export function resolveOptions(options: ResourceServerOptions): ResolvedOptions 
   const fetchFn = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
 
   return Object.freeze({
-    issuer,
-    audience: Object.freeze([...audience]),
-    projectId: options.projectId,
-    jwksUri: endpoint(options.jwksUri, 'jwksUri'),
+    issuers,
+    ...first,
     algorithms: Object.freeze([...algorithms]),
     clockTolerance: integerInRange(options.clockTolerance, 'clockTolerance', 5, 0, 60),
-    claims,
-    rolesClaim: options.rolesClaim,
     bearerMethods: Object.freeze([...bearerMethods]),
     realm: options.realm === undefined ? 'api' : nonEmptyString(options.realm, 'realm'),
     timeout: integerInRange(options.timeout, 'timeout', 3000, 100, 60_000),
     jwksCooldown: integerInRange(options.jwks?.cooldown, 'jwks.cooldown', 5000, 0, 300_000),
     jwksMaxAge: integerInRange(options.jwks?.maxAge, 'jwks.maxAge', 300_000, 1000, 86_400_000),
-    introspection: resolveIntrospection(options.introspection),
     jwtCacheMax: integerInRange(options.jwtCacheMax, 'jwtCacheMax', 10_000, 0, 10_000_000),
     revocation: options.revocation,
     revocationUnavailable: oneOf(options.revocationUnavailable, 'revocationUnavailable', ['fail-open', 'fail-closed'] as const),
@@ -240,31 +257,75 @@ export function resolveOptions(options: ResourceServerOptions): ResolvedOptions 
   });
 }
 
-function resolveIntrospection(options: IntrospectionOptions | undefined): ResolvedIntrospection | undefined {
+const PER_ISSUER = ['issuer', 'audience', 'projectId', 'jwksUri', 'claims', 'rolesClaim', 'introspection'] as const;
+
+function resolveIssuers(options: ResourceServerOptions): readonly ResolvedIssuer[] {
+  if (options.issuers === undefined) return Object.freeze([resolveIssuer(options as IssuerOptions, '')]);
+  if (!Array.isArray(options.issuers) || options.issuers.length === 0) fail('"issuers" option must be a non-empty list of issuers');
+  for (const name of PER_ISSUER) {
+    if (options[name] !== undefined) fail(`"${name}" option cannot be combined with "issuers": set it on each issuer`);
+  }
+  const resolved = options.issuers.map((issuer, index) => {
+    if (issuer === null || typeof issuer !== 'object') fail(`"issuers[${index}]" must be an object with "issuer" and "audience"`);
+    return resolveIssuer(issuer, `issuers[${index}].`);
+  });
+  const seen = new Set<string>();
+  for (const { issuer } of resolved) {
+    if (seen.has(issuer)) fail(`"issuers" option lists ${issuer} twice`);
+    seen.add(issuer);
+  }
+  return Object.freeze(resolved);
+}
+
+function resolveIssuer(options: IssuerOptions, prefix: string): ResolvedIssuer {
+  const issuer = nonEmptyString(options.issuer, `${prefix}issuer`);
+  if (!isAllowedEndpoint(issuer)) {
+    fail(`"${prefix}issuer" option must be an https: URL (http: is allowed only for 127.0.0.1 or localhost, for development)`);
+  }
+  const audience = typeof options.audience === 'string' ? [options.audience] : options.audience;
+  if (!Array.isArray(audience) || audience.length === 0 || audience.some((a) => typeof a !== 'string' || a === '')) {
+    fail(`"${prefix}audience" option must be a non-empty string or a non-empty list of strings (the project id and/or the API client id)`);
+  }
+  const claims = options.claims ?? 'zitadel';
+  if (claims !== 'zitadel' && claims !== 'generic') fail(`"${prefix}claims" option must be "zitadel" or "generic"`);
+  if (options.rolesClaim !== undefined) nonEmptyString(options.rolesClaim, `${prefix}rolesClaim`);
+  if (options.projectId !== undefined) nonEmptyString(options.projectId, `${prefix}projectId`);
+  return Object.freeze({
+    issuer,
+    audience: Object.freeze([...audience]),
+    projectId: options.projectId,
+    jwksUri: endpoint(options.jwksUri, `${prefix}jwksUri`),
+    claims,
+    rolesClaim: options.rolesClaim,
+    introspection: resolveIntrospection(options.introspection, prefix),
+  });
+}
+
+function resolveIntrospection(options: IntrospectionOptions | undefined, prefix: string): ResolvedIntrospection | undefined {
   if (options === undefined) return undefined;
   if (options === null || typeof options !== 'object' || options.auth === null || typeof options.auth !== 'object') {
-    fail('"introspection.auth" option is required: { type: "client_secret_basic", clientId, clientSecret } or { type: "private_key_jwt", keyFile }');
+    fail(`"${prefix}introspection.auth" option is required: { type: "client_secret_basic", clientId, clientSecret } or { type: "private_key_jwt", keyFile }`);
   }
   const { auth } = options;
   let resolvedAuth: ResolvedIntrospection['auth'];
   if (auth.type === 'client_secret_basic') {
     resolvedAuth = {
       type: 'client_secret_basic',
-      clientId: nonEmptyString(auth.clientId, 'introspection.auth.clientId'),
-      clientSecret: nonEmptyString(auth.clientSecret, 'introspection.auth.clientSecret'),
+      clientId: nonEmptyString(auth.clientId, `${prefix}introspection.auth.clientId`),
+      clientSecret: nonEmptyString(auth.clientSecret, `${prefix}introspection.auth.clientSecret`),
     };
   } else if (auth.type === 'private_key_jwt') {
-    if (auth.keyFile === undefined) fail('"introspection.auth.keyFile" option is required for private_key_jwt (the API application key JSON, or its path)');
-    resolvedAuth = { type: 'private_key_jwt', key: loadApplicationKey(auth.keyFile, 'introspection.auth.keyFile') };
+    if (auth.keyFile === undefined) fail(`"${prefix}introspection.auth.keyFile" option is required for private_key_jwt (the API application key JSON, or its path)`);
+    resolvedAuth = { type: 'private_key_jwt', key: loadApplicationKey(auth.keyFile, `${prefix}introspection.auth.keyFile`) };
   } else {
-    fail('"introspection.auth.type" option must be "client_secret_basic" or "private_key_jwt"');
+    fail(`"${prefix}introspection.auth.type" option must be "client_secret_basic" or "private_key_jwt"`);
   }
   return Object.freeze({
     auth: resolvedAuth,
-    endpoint: endpoint(options.endpoint, 'introspection.endpoint'),
-    maxTtl: integerInRange(options.maxTtl, 'introspection.maxTtl', 30_000, 0, 300_000),
-    inactiveTtl: integerInRange(options.inactiveTtl, 'introspection.inactiveTtl', 5000, 0, 60_000),
-    cacheMax: integerInRange(options.cacheMax, 'introspection.cacheMax', 10_000, 1, 10_000_000),
+    endpoint: endpoint(options.endpoint, `${prefix}introspection.endpoint`),
+    maxTtl: integerInRange(options.maxTtl, `${prefix}introspection.maxTtl`, 30_000, 0, 300_000),
+    inactiveTtl: integerInRange(options.inactiveTtl, `${prefix}introspection.inactiveTtl`, 5000, 0, 60_000),
+    cacheMax: integerInRange(options.cacheMax, `${prefix}introspection.cacheMax`, 10_000, 1, 10_000_000),
     cache: options.cache,
   });
 }

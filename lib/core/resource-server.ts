@@ -1,4 +1,4 @@
-import type { JWTPayload } from 'jose';
+import { decodeJwt } from 'jose';
 import { auditEvent } from './audit.js';
 import type { AuditRequest } from './audit.js';
 import { loadTelemetry, recordTelemetry, telemetryEnabled } from './telemetry.js';
@@ -6,24 +6,19 @@ import { resolveBearerToken } from './bearer.js';
 import type { BearerRequest } from './bearer.js';
 import { buildChallenge, toErrorResponse } from './challenge.js';
 import type { ErrorResponse } from './challenge.js';
-import { IssuerDiscovery } from './discovery.js';
 import { AuthError, InvalidTokenError, IssuerUnavailableError } from './errors.js';
-import { clientSecretBasic, privateKeyJwt } from './introspection/client-auth.js';
-import { Introspector } from './introspection/introspector.js';
-import type { CachedIntrospection } from './introspection/introspector.js';
-import { JwksKeyStore } from './jwks.js';
-import { JwtVerifier } from './jwt-verifier.js';
 import { ThrottledLog } from './logger.js';
 import { resolveOptions } from './options.js';
 import type { ResolvedOptions, ResourceServerOptions } from './options.js';
 import { evaluateRequirement, needsActiveToken, needsScopes } from './policy.js';
 import type { Requirement } from './policy.js';
-import { hasScopeClaim, toPrincipal } from './principal.js';
-import type { Principal, TokenKind, VerifiedBy } from './principal.js';
+import { hasScopeClaim } from './principal.js';
+import type { Principal } from './principal.js';
 import type { RevocationTarget } from './revocation.js';
 import { MemoryTokenCache } from './token-cache.js';
-import { hashToken, shortTokenHash } from './token-hash.js';
+import { hashToken } from './token-hash.js';
 import { classifyToken } from './token-kind.js';
+import { TrustedIssuer } from './trusted-issuer.js';
 
 /** How long a route that demands an active token may reuse an introspection answer. */
 const ACTIVE_TOKEN_MAX_AGE_MS = 1000;
@@ -84,64 +79,18 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
 
 class DefaultResourceServer implements ResourceServer {
   readonly #log: ThrottledLog;
-  readonly #discovery: IssuerDiscovery;
-  readonly #verifier: JwtVerifier;
-  readonly #introspector: Introspector | undefined;
+  readonly #issuers: readonly TrustedIssuer[];
+  readonly #byIssuer: ReadonlyMap<string, TrustedIssuer>;
   readonly #jwtCache: MemoryTokenCache<CachedJwt> | undefined;
   /** The token behind each principal, for later introspection. Memory only, never serialized. */
   readonly #tokens = new WeakMap<Principal, string>();
 
   constructor(readonly options: ResolvedOptions) {
-    const { fetch, timeout, now } = options;
     void loadTelemetry();
-    this.#log = new ThrottledLog(options.logger, 60_000, now);
-    this.#discovery = new IssuerDiscovery({ issuer: options.issuer, fetch, timeoutMs: timeout, cooldownMs: options.jwksCooldown, now });
-    const keys = new JwksKeyStore({
-      resolveUri: async () => options.jwksUri ?? (await this.#discovery.endpoints()).jwksUri,
-      fetch,
-      timeoutMs: timeout,
-      cooldownMs: options.jwksCooldown,
-      maxAgeMs: options.jwksMaxAge,
-      now,
-      onBackgroundError: () => this.#log.warn('jwks-refresh', 'The JWKS could not be refreshed; the cached keys stay in use'),
-    });
-    this.#verifier = new JwtVerifier({
-      issuer: options.issuer,
-      audience: options.audience,
-      algorithms: options.algorithms,
-      clockTolerance: options.clockTolerance,
-      requiredClaims: options.claims === 'zitadel' ? ['jti'] : [],
-      keys,
-      now,
-    });
+    this.#log = new ThrottledLog(options.logger, 60_000, options.now);
+    this.#issuers = options.issuers.map((config) => new TrustedIssuer(config, options, this.#log));
+    this.#byIssuer = new Map(this.#issuers.map((issuer) => [issuer.config.issuer, issuer]));
     this.#jwtCache = options.jwtCacheMax > 0 ? new MemoryTokenCache<CachedJwt>({ max: options.jwtCacheMax }) : undefined;
-    const introspection = options.introspection;
-    if (introspection) {
-      const auth =
-        introspection.auth.type === 'client_secret_basic'
-          ? clientSecretBasic(introspection.auth.clientId, introspection.auth.clientSecret)
-          : privateKeyJwt(introspection.auth.key, options.issuer, now);
-      this.#introspector = new Introspector({
-        resolveEndpoint: async () => {
-          const endpoint = introspection.endpoint ?? (await this.#discovery.endpoints()).introspectionEndpoint;
-          if (endpoint === undefined) {
-            this.#log.error('introspection-endpoint', 'The discovery document names no introspection_endpoint; set introspection.endpoint');
-            throw new IssuerUnavailableError('Token introspection is unavailable');
-          }
-          return endpoint;
-        },
-        auth,
-        issuer: options.issuer,
-        audience: options.audience,
-        fetch,
-        timeoutMs: timeout,
-        cache: introspection.cache ?? new MemoryTokenCache<CachedIntrospection>({ max: introspection.cacheMax }),
-        maxTtlMs: introspection.maxTtl,
-        inactiveTtlMs: introspection.inactiveTtl,
-        log: this.#log,
-        now,
-      });
-    }
   }
 
   async authenticate(input: string | undefined | BearerRequest): Promise<Principal> {
@@ -176,7 +125,7 @@ class DefaultResourceServer implements ResourceServer {
     try {
       if (needsActiveToken(list)) {
         current = await this.#introspectPrincipal(principal, ACTIVE_TOKEN_MAX_AGE_MS, 'activeToken');
-      } else if (needsScopes(list) && principal.tokenKind === 'jwt' && !hasScopeClaim(principal.claims as Record<string, unknown>) && this.#introspector) {
+      } else if (needsScopes(list) && principal.tokenKind === 'jwt' && !hasScopeClaim(principal.claims as Record<string, unknown>) && this.#byIssuer.get(principal.issuer)?.introspects) {
         const introspected = await this.#introspectPrincipal(principal, Number.POSITIVE_INFINITY, 'scopes');
         current = Object.freeze({ ...principal, scopes: introspected.scopes });
         const token = this.#tokens.get(principal);
@@ -228,46 +177,71 @@ class DefaultResourceServer implements ResourceServer {
     if (classified.kind === 'jwt') {
       const cached = await this.#jwtCache?.get(hash);
       if (cached && this.#stillValid(cached.principal)) return cached.principal;
-      const payload = await this.#verifier.verify(token, classified.header);
-      const principal = this.#principal(payload, hash, 'jwks', 'jwt');
-      this.#cacheJwt(hash, payload, principal);
+      const issuer = this.#issuerOfJwt(token);
+      const principal = await issuer.verifyJwt(token, classified.header, hash);
+      this.#cacheJwt(hash, principal);
       return principal;
     }
-    if (!this.#introspector) {
-      throw new InvalidTokenError('ERR_TOKEN_UNSUPPORTED', 'Opaque tokens are not accepted here; send a JWT access token');
+    return this.#introspectOpaque(token, hash);
+  }
+
+  /** The trusted issuer named by a JWT's `iss`; an unlisted issuer is refused without any network call. */
+  #issuerOfJwt(token: string): TrustedIssuer {
+    if (this.#issuers.length === 1) return this.#issuers[0]!;
+    let iss: unknown;
+    try {
+      iss = decodeJwt(token).iss;
+    } catch {
+      throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'The token is malformed');
     }
-    const result = await this.#introspector.introspect(token, hash);
-    if (!result.active) throw new InvalidTokenError('ERR_TOKEN_INACTIVE', 'The token is not active');
-    return this.#principal(result.claims, hash, 'introspection', 'opaque');
+    const issuer = typeof iss === 'string' ? this.#byIssuer.get(iss) : undefined;
+    if (!issuer) throw new InvalidTokenError('ERR_CLAIM_INVALID', "The token's iss claim is not accepted");
+    return issuer;
+  }
+
+  /**
+   * Opaque tokens carry no issuer: each issuer with introspection is asked in list order
+   * until one says active. Inactive everywhere → 401; any issuer unavailable (and none
+   * active) → 503.
+   */
+  async #introspectOpaque(token: string, hash: string): Promise<Principal> {
+    let unavailable: unknown;
+    let asked = false;
+    for (const issuer of this.#issuers) {
+      if (!issuer.introspects) continue;
+      asked = true;
+      try {
+        const result = await issuer.introspect(token, hash);
+        if (result.active) return issuer.principal(result.claims as Record<string, unknown>, hash, 'introspection', 'opaque');
+      } catch (error) {
+        if (this.#issuers.length === 1 || !(error instanceof IssuerUnavailableError)) throw error;
+        unavailable ??= error;
+      }
+    }
+    if (!asked) throw new InvalidTokenError('ERR_TOKEN_UNSUPPORTED', 'Opaque tokens are not accepted here; send a JWT access token');
+    if (unavailable) throw unavailable;
+    throw new InvalidTokenError('ERR_TOKEN_INACTIVE', 'The token is not active');
   }
 
   async #introspectPrincipal(principal: Principal, maxAgeMs: number, why: string): Promise<Principal> {
     const token = this.#tokens.get(principal);
-    if (!this.#introspector || token === undefined) {
+    const issuer = this.#byIssuer.get(principal.issuer) ?? (this.#issuers.length === 1 ? this.#issuers[0] : undefined);
+    if (!issuer?.introspects || token === undefined) {
       this.#log.error(`no-introspection-${why}`, `A route requires ${why === 'activeToken' ? 'an active token' : 'scopes'} check by introspection, but "introspection" is not configured`);
       throw new IssuerUnavailableError('Token introspection is not configured');
     }
     const hash = hashToken(token);
-    const result = await this.#introspector.introspect(token, hash, maxAgeMs);
+    const result = await issuer.introspect(token, hash, maxAgeMs);
     if (!result.active) throw new InvalidTokenError('ERR_TOKEN_INACTIVE', 'The token is not active');
-    const fresh = this.#principal(result.claims, hash, 'introspection', principal.tokenKind);
+    const fresh = issuer.principal(result.claims as Record<string, unknown>, hash, 'introspection', principal.tokenKind);
     await this.#checkRevocation(fresh, hash, true);
     this.#tokens.set(fresh, token);
     return fresh;
   }
 
-  #principal(claims: Record<string, unknown>, hash: string, verifiedBy: VerifiedBy, tokenKind: TokenKind): Principal {
-    return toPrincipal(
-      claims,
-      { verifiedBy, tokenKind, shortHash: shortTokenHash(hash) },
-      { preset: this.options.claims, projectId: this.options.projectId, rolesClaim: this.options.rolesClaim, issuer: this.options.issuer },
-    );
-  }
-
-  #cacheJwt(hash: string, payload: JWTPayload, principal: Principal): void {
-    if (!this.#jwtCache || payload.exp === undefined) return;
-    const ttl = payload.exp * 1000 - this.options.now();
-    this.#jwtCache.set(hash, { principal }, ttl);
+  #cacheJwt(hash: string, principal: Principal): void {
+    if (!this.#jwtCache || principal.expiresAt === undefined) return;
+    this.#jwtCache.set(hash, { principal }, principal.expiresAt.getTime() - this.options.now());
   }
 
   #stillValid(principal: Principal): boolean {

@@ -1,0 +1,104 @@
+import type { ProtectedHeaderParameters } from 'jose';
+import { IssuerDiscovery } from './discovery.js';
+import { IssuerUnavailableError } from './errors.js';
+import { clientSecretBasic, privateKeyJwt } from './introspection/client-auth.js';
+import type { IntrospectionResult } from './introspection/introspection-client.js';
+import { Introspector } from './introspection/introspector.js';
+import type { CachedIntrospection } from './introspection/introspector.js';
+import { JwksKeyStore } from './jwks.js';
+import { JwtVerifier } from './jwt-verifier.js';
+import type { ThrottledLog } from './logger.js';
+import type { ResolvedIssuer, ResolvedOptions } from './options.js';
+import { toPrincipal } from './principal.js';
+import type { Principal, TokenKind, VerifiedBy } from './principal.js';
+import { MemoryTokenCache } from './token-cache.js';
+import { shortTokenHash } from './token-hash.js';
+
+/**
+ * Everything that belongs to one trusted issuer: its discovery document, its keys, its
+ * JWT verifier, its introspection client and cache, and its claim layout.
+ */
+export class TrustedIssuer {
+  readonly #verifier: JwtVerifier;
+  readonly #introspector: Introspector | undefined;
+
+  constructor(
+    readonly config: ResolvedIssuer,
+    options: ResolvedOptions,
+    log: ThrottledLog,
+  ) {
+    const { fetch, timeout, now } = options;
+    const discovery = new IssuerDiscovery({ issuer: config.issuer, fetch, timeoutMs: timeout, cooldownMs: options.jwksCooldown, now });
+    const keys = new JwksKeyStore({
+      resolveUri: async () => config.jwksUri ?? (await discovery.endpoints()).jwksUri,
+      fetch,
+      timeoutMs: timeout,
+      cooldownMs: options.jwksCooldown,
+      maxAgeMs: options.jwksMaxAge,
+      now,
+      onBackgroundError: () => log.warn(`jwks-refresh ${config.issuer}`, `The JWKS of ${config.issuer} could not be refreshed; the cached keys stay in use`),
+    });
+    this.#verifier = new JwtVerifier({
+      issuer: config.issuer,
+      audience: config.audience,
+      algorithms: options.algorithms,
+      clockTolerance: options.clockTolerance,
+      requiredClaims: config.claims === 'zitadel' ? ['jti'] : [],
+      keys,
+      now,
+    });
+    const introspection = config.introspection;
+    if (introspection) {
+      const auth =
+        introspection.auth.type === 'client_secret_basic'
+          ? clientSecretBasic(introspection.auth.clientId, introspection.auth.clientSecret)
+          : privateKeyJwt(introspection.auth.key, config.issuer, now);
+      this.#introspector = new Introspector({
+        resolveEndpoint: async () => {
+          const endpoint = introspection.endpoint ?? (await discovery.endpoints()).introspectionEndpoint;
+          if (endpoint === undefined) {
+            log.error(`introspection-endpoint ${config.issuer}`, `The discovery document of ${config.issuer} names no introspection_endpoint; set introspection.endpoint`);
+            throw new IssuerUnavailableError('Token introspection is unavailable');
+          }
+          return endpoint;
+        },
+        auth,
+        issuer: config.issuer,
+        audience: config.audience,
+        fetch,
+        timeoutMs: timeout,
+        cache: introspection.cache ?? new MemoryTokenCache<CachedIntrospection>({ max: introspection.cacheMax }),
+        maxTtlMs: introspection.maxTtl,
+        inactiveTtlMs: introspection.inactiveTtl,
+        log,
+        now,
+      });
+    }
+  }
+
+  /** True when this issuer can introspect (opaque tokens, active-token routes, scope enrichment). */
+  get introspects(): boolean {
+    return this.#introspector !== undefined;
+  }
+
+  /** Verifies a JWT locally and returns its principal. */
+  async verifyJwt(token: string, header: ProtectedHeaderParameters, hash: string): Promise<Principal> {
+    const payload = await this.#verifier.verify(token, header);
+    return this.principal(payload, hash, 'jwks', 'jwt');
+  }
+
+  /** Introspects a token (requires `introspects`). */
+  introspect(token: string, hash: string, maxAgeMs?: number): Promise<IntrospectionResult> {
+    if (!this.#introspector) throw new TypeError(`${this.config.issuer} has no introspection configured`);
+    return this.#introspector.introspect(token, hash, maxAgeMs);
+  }
+
+  /** A principal from verified claims, read with this issuer's claim layout. */
+  principal(claims: Record<string, unknown>, hash: string, verifiedBy: VerifiedBy, tokenKind: TokenKind): Principal {
+    return toPrincipal(
+      claims,
+      { verifiedBy, tokenKind, shortHash: shortTokenHash(hash) },
+      { preset: this.config.claims, projectId: this.config.projectId, rolesClaim: this.config.rolesClaim, issuer: this.config.issuer },
+    );
+  }
+}

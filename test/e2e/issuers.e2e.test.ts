@@ -1,0 +1,83 @@
+import { createTestIssuer } from '../../lib/testing/index.js';
+import type { TestIssuer } from '../../lib/testing/index.js';
+import { resolveOptions } from '../../lib/core/options.js';
+import { APP_KINDS, startApp } from '../support/apps.js';
+import type { RunningApp } from '../support/apps.js';
+import { get } from '../support/send.js';
+
+describe.each(APP_KINDS)('several trusted issuers on %s', (kind) => {
+  let tenantA: TestIssuer;
+  let tenantB: TestIssuer;
+  let stranger: TestIssuer;
+  let app: RunningApp;
+
+  beforeAll(async () => {
+    tenantA = await createTestIssuer({ projectId: 'project-a', audience: 'project-a', introspectionClient: { clientId: 'api-a', clientSecret: 'a' } });
+    tenantB = await createTestIssuer({ projectId: 'project-b', audience: 'project-b', introspectionClient: { clientId: 'api-b', clientSecret: 'b' } });
+    stranger = await createTestIssuer({ projectId: 'project-a', audience: 'project-a' });
+    app = await startApp(kind, {
+      timeout: 500,
+      logger: { warn: () => undefined, error: () => undefined },
+      issuers: [
+        { issuer: tenantA.issuer, audience: 'project-a', projectId: 'project-a', introspection: { auth: { type: 'client_secret_basic', clientId: 'api-a', clientSecret: 'a' } } },
+        { issuer: tenantB.issuer, audience: 'project-b', projectId: 'project-b', introspection: { auth: { type: 'client_secret_basic', clientId: 'api-b', clientSecret: 'b' } } },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await app.close();
+    await Promise.all([tenantA.close(), tenantB.close(), stranger.close()]);
+  });
+  const reset = () => [tenantA, tenantB, stranger].forEach((i) => i.resetCounts());
+  const calls = () => [tenantA, tenantB, stranger].reduce((n, i) => n + i.requests.discovery + i.requests.jwks + i.requests.introspection, 0);
+
+  it('accepts JWTs of both listed issuers on one route, each with its own roles claim', async () => {
+    const a = await get(`${app.url}/admin`, await tenantA.mintJwt(tenantA.roleClaims(['orders.admin'])));
+    const b = await get(`${app.url}/admin`, await tenantB.mintJwt(tenantB.roleClaims(['orders.admin'])));
+    expect([a.status, b.status]).toEqual([200, 200]);
+  });
+
+  it('refuses a JWT from an unlisted issuer without any network call', async () => {
+    reset();
+    const token = await stranger.mintJwt(stranger.roleClaims(['orders.admin']));
+    const response = await get(`${app.url}/me`, token);
+    expect(response.status).toBe(401);
+    expect(response.headers['www-authenticate']).toContain("The token's iss claim is not accepted");
+    expect(calls()).toBe(0);
+  });
+
+  it('refuses a JWT that names a listed issuer but is signed by another key', async () => {
+    const forged = await stranger.mintJwt({ iss: tenantA.issuer });
+    expect((await get(`${app.url}/me`, forged)).status).toBe(401);
+  });
+
+  it('asks the issuers in order for opaque tokens, and the second answers for its own', async () => {
+    reset();
+    const opaqueB = tenantB.mintOpaque(tenantB.roleClaims(['orders.admin']));
+    const response = await get(`${app.url}/admin`, opaqueB);
+    expect(response.status).toBe(200);
+    expect(tenantA.requests.introspection).toBe(1);
+    expect(tenantB.requests.introspection).toBe(1);
+    expect((await get(`${app.url}/me`, 'unknown-everywhere')).status).toBe(401);
+  });
+
+  it('still accepts the second issuer\'s opaque token while the first is down, and answers 503 when no issuer can say', async () => {
+    await tenantA.goDown('refuse');
+    try {
+      expect((await get(`${app.url}/me`, tenantB.mintOpaque())).status).toBe(200);
+      expect((await get(`${app.url}/me`, 'nobody-knows-this-one')).status).toBe(503);
+    } finally {
+      await tenantA.comeBack();
+    }
+  });
+});
+
+describe('issuers option', () => {
+  it('refuses to mix issuers with top-level issuer settings, and duplicates', () => {
+    expect(() => resolveOptions({ issuer: 'https://a.example', audience: 'x', issuers: [{ issuer: 'https://b.example', audience: 'y' }] })).toThrow(
+      '"issuer" option cannot be combined with "issuers"',
+    );
+    expect(() => resolveOptions({ issuers: [{ issuer: 'https://b.example', audience: 'y' }, { issuer: 'https://b.example', audience: 'z' }] })).toThrow('twice');
+    expect(() => resolveOptions({ issuers: [{ issuer: 'http://b.example', audience: 'y' }] })).toThrow('"issuers[0].issuer" option must be an https: URL');
+  });
+});
