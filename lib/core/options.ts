@@ -1,4 +1,6 @@
 import type { AuditSink } from './audit.js';
+import { resolveResourceMetadata } from './resource-metadata.js';
+import type { ResourceMetadata, ResourceMetadataOptions } from './resource-metadata.js';
 import type { BearerMethod } from './bearer.js';
 import { ResourceServerOptionsError } from './errors.js';
 import type { FetchLike } from './http.js';
@@ -87,6 +89,12 @@ export interface ResourceServerOptions {
   readonly bearerMethods?: readonly BearerMethod[];
   /** `realm` of the `WWW-Authenticate` challenge. Default `'api'`. */
   readonly realm?: string;
+  /**
+   * RFC 9728 protected-resource metadata: served at `/.well-known/oauth-protected-resource`
+   * (Nest: by the module; Express: `resourceMetadata(rs)`), and named in every challenge as
+   * `resource_metadata="…"`.
+   */
+  readonly resourceMetadata?: ResourceMetadataOptions;
   /** Timeout of every call to the issuer, ms. Default 3,000. */
   readonly timeout?: number;
   /** JWKS refresh: `cooldown` (least ms between fetches, default 5,000) and `maxAge` (ms, default 300,000). */
@@ -147,6 +155,7 @@ export interface ResolvedOptions {
   readonly rolesClaim: string | undefined;
   readonly bearerMethods: readonly BearerMethod[];
   readonly realm: string;
+  readonly resourceMetadata: ResourceMetadata | undefined;
   readonly timeout: number;
   readonly jwksCooldown: number;
   readonly jwksMaxAge: number;
@@ -243,6 +252,10 @@ export function resolveOptions(options: ResourceServerOptions): ResolvedOptions 
     clockTolerance: integerInRange(options.clockTolerance, 'clockTolerance', 5, 0, 60),
     bearerMethods: Object.freeze([...bearerMethods]),
     realm: options.realm === undefined ? 'api' : nonEmptyString(options.realm, 'realm'),
+    resourceMetadata:
+      options.resourceMetadata === undefined
+        ? undefined
+        : resolveResourceMetadata(options.resourceMetadata, issuers.map((i) => i.issuer), bearerMethods),
     timeout: integerInRange(options.timeout, 'timeout', 3000, 100, 60_000),
     jwksCooldown: integerInRange(options.jwks?.cooldown, 'jwks.cooldown', 5000, 0, 300_000),
     jwksMaxAge: integerInRange(options.jwks?.maxAge, 'jwks.maxAge', 300_000, 1000, 86_400_000),

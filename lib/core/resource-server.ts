@@ -5,7 +5,7 @@ import { loadTelemetry, recordTelemetry, telemetryEnabled } from './telemetry.js
 import { resolveBearerToken } from './bearer.js';
 import type { BearerRequest } from './bearer.js';
 import { buildChallenge, toErrorResponse } from './challenge.js';
-import type { ErrorResponse } from './challenge.js';
+import type { ChallengeOptions, ErrorResponse } from './challenge.js';
 import { AuthError, InvalidTokenError, IssuerUnavailableError } from './errors.js';
 import { ThrottledLog } from './logger.js';
 import { resolveOptions } from './options.js';
@@ -84,9 +84,11 @@ class DefaultResourceServer implements ResourceServer {
   readonly #jwtCache: MemoryTokenCache<CachedJwt> | undefined;
   /** The token behind each principal, for later introspection. Memory only, never serialized. */
   readonly #tokens = new WeakMap<Principal, string>();
+  readonly #challengeOptions: ChallengeOptions;
 
   constructor(readonly options: ResolvedOptions) {
     void loadTelemetry();
+    this.#challengeOptions = { realm: options.realm, resourceMetadata: options.resourceMetadata?.url };
     this.#log = new ThrottledLog(options.logger, 60_000, options.now);
     this.#issuers = options.issuers.map((config) => new TrustedIssuer(config, options, this.#log));
     this.#byIssuer = new Map(this.#issuers.map((issuer) => [issuer.config.issuer, issuer]));
@@ -139,11 +141,11 @@ class DefaultResourceServer implements ResourceServer {
   }
 
   challenge(error?: AuthError): string {
-    return buildChallenge(error, { realm: this.options.realm });
+    return buildChallenge(error, this.#challengeOptions);
   }
 
   toErrorResponse(error: unknown): ErrorResponse {
-    return toErrorResponse(this.#toAuthError(error), { realm: this.options.realm });
+    return toErrorResponse(this.#toAuthError(error), this.#challengeOptions);
   }
 
   async revoke(target: RevocationTarget): Promise<void> {

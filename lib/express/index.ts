@@ -5,6 +5,7 @@ export type { ProtectOptions } from './protect.js';
 export { requireScope, requireAnyScope, requireRole, requireActiveToken } from './require.js';
 export type { RoleOptions } from './require.js';
 export { authErrorHandler } from './error-handler.js';
+export { resourceMetadata } from './resource-metadata.js';
 export type { ProtectedRequest, Middleware, NextFunction, ErrorMode } from './handler.js';
 
 declare global {

@@ -1,5 +1,7 @@
-import { Logger, Module } from '@nestjs/common';
-import type { DynamicModule, Provider } from '@nestjs/common';
+import { Inject, Logger, Module, RequestMethod } from '@nestjs/common';
+import type { DynamicModule, MiddlewareConsumer, NestModule, Provider } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { writeMetadata } from '../core/resource-metadata.js';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { ResourceServerOptionsError } from '../core/errors.js';
 import { createResourceServer } from '../core/resource-server.js';
@@ -57,7 +59,20 @@ const globalGuard: Provider = { provide: APP_GUARD, useClass: ResourceServerGuar
   providers: [serverProvider, ResourceServerGuard, RoutePolicyInspector],
   exports: [RESOURCE_SERVER, ResourceServerGuard, RoutePolicyInspector],
 })
-export class ResourceServerModule extends ConfigurableModuleClass {
+export class ResourceServerModule extends ConfigurableModuleClass implements NestModule {
+  constructor(@Inject(RESOURCE_SERVER) private readonly server: ResourceServer) {
+    super();
+  }
+
+  /** Serves RFC 9728 metadata at `/.well-known/oauth-protected-resource…` when configured. */
+  configure(consumer: MiddlewareConsumer): void {
+    const metadata = this.server.options.resourceMetadata;
+    if (!metadata) return;
+    const body = JSON.stringify(metadata.document);
+    const serve = (req: IncomingMessage, res: ServerResponse) => writeMetadata(res, body, req.method === 'HEAD');
+    consumer.apply(serve).forRoutes({ path: metadata.path, method: RequestMethod.GET }, { path: metadata.path, method: RequestMethod.HEAD });
+  }
+
   static override forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
     return withGuard(super.forRoot(options), options.globalGuard);
   }

@@ -11,7 +11,7 @@ import type { Request, Response } from 'express';
 import { createResourceServer } from '../../lib/core/resource-server.js';
 import type { ResourceServerOptions } from '../../lib/core/options.js';
 import type { Principal } from '../../lib/core/principal.js';
-import { protect, requireActiveToken, requireAnyScope, requireRole, requireScope } from '../../lib/express/index.js';
+import { protect, requireActiveToken, requireAnyScope, requireRole, requireScope, resourceMetadata } from '../../lib/express/index.js';
 import {
   Caller,
   Public,
@@ -74,6 +74,7 @@ class ReportsController {
 function expressApp(options: ResourceServerOptions): express.Express {
   const rs = createResourceServer(options);
   const app = express();
+  if (rs.options.resourceMetadata) app.use(resourceMetadata(rs));
   const json = (req: Request, res: Response) => res.json(summary(req.auth));
   app.get('/public', protect(rs, { optional: true }), json);
   app.use(protect(rs));

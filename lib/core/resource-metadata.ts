@@ -1,0 +1,86 @@
+import type { ServerResponse } from 'node:http';
+import type { BearerMethod } from './bearer.js';
+import { ResourceServerOptionsError } from './errors.js';
+import { isAllowedEndpoint } from './url.js';
+
+/** RFC 9728 protected-resource metadata to publish. */
+export interface ResourceMetadataOptions {
+  /** The resource identifier: this API's URL (`https:`; no query or fragment), e.g. `https://api.acme.com`. */
+  readonly resource: string;
+  /** Authorization servers (issuer URLs) that issue tokens for this API. Default: the trusted issuers. */
+  readonly authorizationServers?: readonly string[];
+  /** Scopes a client may request to call this API. */
+  readonly scopesSupported?: readonly string[];
+  /** Human-readable name of the API. */
+  readonly resourceName?: string;
+  /** URL of the API's documentation for developers. */
+  readonly resourceDocumentation?: string;
+}
+
+/** The metadata as served: where, and what. */
+export interface ResourceMetadata {
+  /** Path of the metadata document on this host (RFC 9728 §3.1). */
+  readonly path: string;
+  /** Absolute URL of the metadata document (the `resource_metadata` challenge parameter). */
+  readonly url: string;
+  /** The JSON document. */
+  readonly document: Readonly<Record<string, unknown>>;
+}
+
+const WELL_KNOWN = '/.well-known/oauth-protected-resource';
+
+/**
+ * Validates the options and builds the document. The metadata URL inserts
+ * `/.well-known/oauth-protected-resource` between the host and the path of the resource
+ * identifier (RFC 9728 §3.1).
+ */
+export function resolveResourceMetadata(
+  options: ResourceMetadataOptions,
+  issuers: readonly string[],
+  bearerMethods: readonly BearerMethod[],
+  dpopAlgorithms?: readonly string[],
+): ResourceMetadata {
+  const fail = (message: string): never => {
+    throw new ResourceServerOptionsError(message);
+  };
+  if (options === null || typeof options !== 'object' || typeof options.resource !== 'string') {
+    fail('"resourceMetadata.resource" option is required: the URL that identifies this API');
+  }
+  if (!isAllowedEndpoint(options.resource)) fail('"resourceMetadata.resource" option must be an https: URL (http: only on 127.0.0.1 or localhost)');
+  const resource = new URL(options.resource);
+  if (resource.search || resource.hash || options.resource.includes('#')) fail('"resourceMetadata.resource" option must have no query or fragment');
+  const servers = options.authorizationServers ?? issuers;
+  if (!Array.isArray(servers) || servers.length === 0 || servers.some((s) => typeof s !== 'string' || !isAllowedEndpoint(s))) {
+    fail('"resourceMetadata.authorizationServers" option must be a non-empty list of https: issuer URLs');
+  }
+  for (const name of ['scopesSupported'] as const) {
+    const list = options[name];
+    if (list !== undefined && (!Array.isArray(list) || list.some((s) => typeof s !== 'string' || s === ''))) {
+      fail(`"resourceMetadata.${name}" option must be a list of non-empty strings`);
+    }
+  }
+  if (options.resourceDocumentation !== undefined && !isAllowedEndpoint(options.resourceDocumentation)) {
+    fail('"resourceMetadata.resourceDocumentation" option must be an https: URL');
+  }
+  const resourcePath = resource.pathname === '/' ? '' : resource.pathname.replace(/\/$/, '');
+  const path = `${WELL_KNOWN}${resourcePath}`;
+  const document: Record<string, unknown> = {
+    resource: options.resource,
+    authorization_servers: [...servers],
+    bearer_methods_supported: [...bearerMethods],
+  };
+  if (options.scopesSupported) document.scopes_supported = [...options.scopesSupported];
+  if (options.resourceName !== undefined) document.resource_name = options.resourceName;
+  if (options.resourceDocumentation !== undefined) document.resource_documentation = options.resourceDocumentation;
+  if (dpopAlgorithms) document.dpop_signing_alg_values_supported = [...dpopAlgorithms];
+  return Object.freeze({ path, url: `${resource.origin}${path}`, document: Object.freeze(document) });
+}
+
+/** Writes the metadata document (public, cacheable, CORS-open: browser-based clients discover the issuer with it). */
+export function writeMetadata(res: ServerResponse, body: string, headOnly: boolean): void {
+  res.statusCode = 200;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('cache-control', 'public, max-age=3600');
+  res.setHeader('access-control-allow-origin', '*');
+  res.end(headOnly ? undefined : body);
+}

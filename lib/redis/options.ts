@@ -1,0 +1,62 @@
+import type { Redis } from 'ioredis';
+import { ResourceServerOptionsError } from '../core/errors.js';
+import { consoleLogger } from '../core/logger.js';
+import type { Logger } from '../core/logger.js';
+
+/** Options shared by the Redis cache and the Redis revocation list. */
+export interface RedisConnectionOptions {
+  /**
+   * Your ioredis client (ioredis 5.4+ or 6). Commands run on it; the revocation list also
+   * opens one subscriber connection with `redis.duplicate()`. You keep ownership: quit it
+   * yourself at shutdown. {@link redisClientOptions} are the settings we recommend for it.
+   */
+  readonly redis: Redis;
+  /** Prefix of every key (and of the pub/sub channel). Default `'zrs:'`. */
+  readonly prefix?: string;
+  /**
+   * Longest wait for one Redis command, ms, whatever the client's own settings. Default
+   * 200; from 10 to 10,000.
+   */
+  readonly commandTimeout?: number;
+  /** Where operator-facing problems are reported, at most once a minute per kind. Default: console. */
+  readonly logger?: Logger;
+}
+
+export interface ResolvedConnection {
+  readonly redis: Redis;
+  readonly prefix: string;
+  readonly commandTimeout: number;
+  readonly logger: Logger;
+}
+
+export function fail(message: string): never {
+  throw new ResourceServerOptionsError(message);
+}
+
+export function integerOption(value: unknown, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(`"${name}" option must be an integer from ${min} to ${max} (got ${String(value)})`);
+  }
+  return value;
+}
+
+export function resolveConnection(options: RedisConnectionOptions): ResolvedConnection {
+  if (options === null || typeof options !== 'object') fail('options must be an object with at least "redis" (an ioredis client)');
+  const redis = options.redis as unknown as Record<string, unknown> | null | undefined;
+  if (redis === null || typeof redis !== 'object' || typeof redis.get !== 'function' || typeof redis.duplicate !== 'function') {
+    fail('"redis" option must be an ioredis client (new Redis(url, redisClientOptions))');
+  }
+  const prefix = options.prefix ?? 'zrs:';
+  if (typeof prefix !== 'string' || prefix === '' || /\s/.test(prefix)) fail('"prefix" option must be a non-empty string without spaces, e.g. "zrs:"');
+  const logger = options.logger ?? consoleLogger;
+  if (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function' || typeof logger.error !== 'function') {
+    fail('"logger" option must have warn() and error() methods');
+  }
+  return {
+    redis: options.redis,
+    prefix,
+    commandTimeout: integerOption(options.commandTimeout, 'commandTimeout', 200, 10, 10_000),
+    logger,
+  };
+}
