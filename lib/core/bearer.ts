@@ -17,6 +17,10 @@ export interface BearerRequest {
   readonly url?: string | undefined;
   /** Parsed body, for the form-encoded `access_token` body parameter. */
   readonly body?: unknown;
+  /** HTTP method (DPoP proofs are bound to it). */
+  readonly method?: string | undefined;
+  /** `http` or `https` as the client addressed this server (DPoP `htu`); the framework's trust-proxy view. */
+  readonly protocol?: string | undefined;
 }
 
 /** Longest token accepted; longer ones are refused before any parsing. */
@@ -24,6 +28,27 @@ export const MAX_TOKEN_LENGTH = 16_384;
 
 // RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/** The token of a request and the scheme it came with. */
+export interface Credentials {
+  readonly token: string;
+  /** `bearer` (RFC 6750: header, query or body) or `dpop` (RFC 9449: `Authorization: DPoP …`). */
+  readonly scheme: 'bearer' | 'dpop';
+}
+
+/**
+ * Finds the one access token of a request: like {@link resolveBearerToken}, and with
+ * `acceptDpop` also `Authorization: DPoP <token>` (RFC 9449 §7.1).
+ */
+export function resolveCredentials(request: BearerRequest, methods: readonly BearerMethod[], acceptDpop: boolean): Credentials {
+  let scheme: Credentials['scheme'] = 'bearer';
+  const token = resolveWith(request, methods, (value) => {
+    const parsed = parseAuthorization(value, acceptDpop);
+    if (parsed) scheme = parsed.scheme;
+    return parsed?.token;
+  });
+  return { token, scheme };
+}
 
 /**
  * Finds the one bearer token of a request, strictly per RFC 6750.
@@ -37,9 +62,13 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
  * const token = resolveBearerToken(req, ['header']);
  */
 export function resolveBearerToken(request: BearerRequest, methods: readonly BearerMethod[]): string {
+  return resolveWith(request, methods, parseAuthorizationHeader);
+}
+
+function resolveWith(request: BearerRequest, methods: readonly BearerMethod[], parse: (value: string) => string | undefined): string {
   const found: string[] = [];
 
-  const headerToken = fromHeader(request);
+  const headerToken = fromHeader(request, parse);
   if (headerToken !== undefined) found.push(headerToken);
 
   const queryToken = fromQuery(request.url);
@@ -65,23 +94,28 @@ export function resolveBearerToken(request: BearerRequest, methods: readonly Bea
  * `undefined` for another scheme, and throws for malformed `Bearer` credentials.
  */
 export function parseAuthorizationHeader(value: string): string | undefined {
+  return parseAuthorization(value, false)?.token;
+}
+
+function parseAuthorization(value: string, acceptDpop: boolean): Credentials | undefined {
   const separator = value.search(/[ \t]/);
-  const scheme = separator === -1 ? value : value.slice(0, separator);
-  if (scheme.toLowerCase() !== 'bearer') return undefined;
+  const name = (separator === -1 ? value : value.slice(0, separator)).toLowerCase();
+  const scheme = name === 'bearer' ? 'bearer' : name === 'dpop' && acceptDpop ? 'dpop' : undefined;
+  if (scheme === undefined) return undefined;
   if (separator === -1) throw new InvalidRequestError('The Bearer credentials carry no token');
   const rest = value.slice(separator);
   const token = rest.replace(/^ +/, '');
   if (token.length === rest.length) throw new InvalidRequestError('Malformed Bearer credentials');
   if (token === '') throw new InvalidRequestError('The Bearer credentials carry no token');
-  return token;
+  return { token, scheme };
 }
 
-function fromHeader(request: BearerRequest): string | undefined {
+function fromHeader(request: BearerRequest, parse: (value: string) => string | undefined): string | undefined {
   const values = authorizationValues(request);
   if (values.length > 1) throw new InvalidRequestError('Only one Authorization header is allowed');
   const value = values[0];
   if (value === undefined || value === '') return undefined;
-  return parseAuthorizationHeader(value);
+  return parse(value);
 }
 
 function authorizationValues(request: BearerRequest): readonly string[] {

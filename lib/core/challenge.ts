@@ -7,6 +7,10 @@ export interface ChallengeOptions {
   readonly realm?: string | undefined;
   /** RFC 9728 `resource_metadata` URL; omitted when absent. */
   readonly resourceMetadata?: string | undefined;
+  /** DPoP (RFC 9449) enabled: its `algs`. A bare challenge then offers DPoP as well. */
+  readonly dpopAlgorithms?: readonly string[] | undefined;
+  /** Only DPoP is accepted: challenges name DPoP alone. */
+  readonly dpopOnly?: boolean | undefined;
 }
 
 /** An error turned into what goes on the wire, the same for every framework. */
@@ -33,6 +37,15 @@ function quote(value: string): string {
  * // 'Bearer realm="api", error="invalid_token", error_description="The token has expired"'
  */
 export function buildChallenge(error: AuthError | undefined, options: ChallengeOptions = {}): string {
+  const dpop = options.dpopAlgorithms;
+  const scheme = error?.challengeScheme === 'DPoP' || (dpop && options.dpopOnly) ? 'DPoP' : 'Bearer';
+  const challenge = schemeChallenge(scheme, error, options);
+  // Without an error the client may pick either scheme (RFC 9449 §7.1): offer both.
+  if (scheme === 'Bearer' && dpop && !error?.error) return `${challenge}, ${schemeChallenge('DPoP', undefined, options)}`;
+  return challenge;
+}
+
+function schemeChallenge(scheme: 'Bearer' | 'DPoP', error: AuthError | undefined, options: ChallengeOptions): string {
   const params: string[] = [];
   if (options.realm) params.push(`realm=${quote(options.realm)}`);
   if (error?.error) {
@@ -42,7 +55,8 @@ export function buildChallenge(error: AuthError | undefined, options: ChallengeO
     }
   }
   if (options.resourceMetadata) params.push(`resource_metadata=${quote(options.resourceMetadata)}`);
-  return params.length > 0 ? `Bearer ${params.join(', ')}` : 'Bearer';
+  if (scheme === 'DPoP' && options.dpopAlgorithms) params.push(`algs=${quote(options.dpopAlgorithms.join(' '))}`);
+  return params.length > 0 ? `${scheme} ${params.join(', ')}` : scheme;
 }
 
 /**

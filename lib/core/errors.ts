@@ -25,10 +25,15 @@ export type AuthErrorCode =
   | 'ERR_SCOPE_INSUFFICIENT'
   | 'ERR_ROLE_INSUFFICIENT'
   | 'ERR_POLICY_DENIED'
-  | 'ERR_ISSUER_UNAVAILABLE';
+  | 'ERR_ISSUER_UNAVAILABLE'
+  | 'ERR_DPOP_PROOF_INVALID'
+  | 'ERR_DPOP_BINDING_INVALID';
 
 /** RFC 6750 §3.1 error values (absent when the request simply carried no credentials). */
-export type BearerErrorValue = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+export type BearerErrorValue = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof';
+
+/** The authentication scheme a challenge names: `Bearer` (RFC 6750) or `DPoP` (RFC 9449). */
+export type ChallengeScheme = 'Bearer' | 'DPoP';
 
 /** Base class of every error the authentication and authorization pipeline throws. */
 export abstract class AuthError extends Error {
@@ -38,6 +43,8 @@ export abstract class AuthError extends Error {
   abstract readonly status: 400 | 401 | 403 | 503;
   /** RFC 6750 `error` for the challenge, or `undefined` for a bare challenge. */
   abstract readonly error: BearerErrorValue | undefined;
+  /** The scheme the challenge uses: `DPoP` for DPoP requests and DPoP-specific refusals. */
+  challengeScheme: ChallengeScheme = 'Bearer';
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -76,6 +83,7 @@ export type InvalidTokenCode = Extract<
   | 'ERR_CLAIM_INVALID'
   | 'ERR_TOKEN_INACTIVE'
   | 'ERR_TOKEN_REVOKED'
+  | 'ERR_DPOP_BINDING_INVALID'
 >;
 
 /** The token is not acceptable (RFC 6750 `invalid_token`): 401. */
@@ -88,6 +96,17 @@ export class InvalidTokenError extends AuthError {
     options?: { cause?: unknown },
   ) {
     super(message, options);
+  }
+}
+
+/** A DPoP proof (RFC 9449) is missing, malformed, replayed or does not match the request: 401 `invalid_dpop_proof`. */
+export class InvalidDpopProofError extends AuthError {
+  readonly code = 'ERR_DPOP_PROOF_INVALID';
+  readonly status = 401;
+  readonly error = 'invalid_dpop_proof';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.challengeScheme = 'DPoP';
   }
 }
 

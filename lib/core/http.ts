@@ -89,9 +89,10 @@ async function readCapped(response: Response, maxBytes: number): Promise<string>
 }
 
 function describe(cause: unknown): string {
-  if (cause instanceof Error) {
-    const code = (cause.cause as { code?: unknown } | undefined)?.code;
-    return typeof code === 'string' ? code : cause.message;
+  // Not `instanceof Error`: fetch's errors may come from another realm (vm contexts, Jest).
+  if (cause !== null && typeof cause === 'object' && 'message' in cause) {
+    const code = (cause as { cause?: { code?: unknown } }).cause?.code;
+    return typeof code === 'string' ? code : String((cause as { message: unknown }).message);
   }
   return 'unknown error';
 }

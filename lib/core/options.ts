@@ -46,6 +46,26 @@ export interface IntrospectionOptions {
   readonly cache?: TokenCache<CachedIntrospection>;
 }
 
+/** DPoP settings. */
+export interface DpopOptions {
+  /** Accept only DPoP-bound tokens. Default false. */
+  readonly required?: boolean;
+  /** Algorithms accepted for proofs. Default: ES256, ES384, ES512, PS256, RS256, EdDSA. */
+  readonly algorithms?: readonly JwsAlgorithm[];
+  /** Seconds a proof stays acceptable after its `iat`. Default 60, at most 600. */
+  readonly maxAge?: number;
+  /** Proof ids remembered against replay. Default 100,000. */
+  readonly replayCacheMax?: number;
+}
+
+/** DPoP settings after validation. */
+export interface ResolvedDpop {
+  readonly required: boolean;
+  readonly algorithms: readonly JwsAlgorithm[];
+  readonly maxAge: number;
+  readonly replayCacheMax: number;
+}
+
 /** One trusted issuer, for `issuers: [...]` (several issuers, e.g. per-tenant ZITADEL instances). */
 export interface IssuerOptions {
   readonly issuer: string;
@@ -89,6 +109,13 @@ export interface ResourceServerOptions {
   readonly bearerMethods?: readonly BearerMethod[];
   /** `realm` of the `WWW-Authenticate` challenge. Default `'api'`. */
   readonly realm?: string;
+  /**
+   * DPoP (RFC 9449), off by default (ZITADEL does not issue DPoP-bound tokens yet). When set,
+   * `Authorization: DPoP <token>` with a `DPoP` proof is accepted for tokens bound with
+   * `cnf.jkt`; `required: true` refuses plain bearer tokens. A DPoP-bound token presented as
+   * a bearer token is always refused.
+   */
+  readonly dpop?: DpopOptions;
   /**
    * RFC 9728 protected-resource metadata: served at `/.well-known/oauth-protected-resource`
    * (Nest: by the module; Express: `resourceMetadata(rs)`), and named in every challenge as
@@ -156,6 +183,7 @@ export interface ResolvedOptions {
   readonly bearerMethods: readonly BearerMethod[];
   readonly realm: string;
   readonly resourceMetadata: ResourceMetadata | undefined;
+  readonly dpop: ResolvedDpop | undefined;
   readonly timeout: number;
   readonly jwksCooldown: number;
   readonly jwksMaxAge: number;
@@ -243,6 +271,7 @@ export function resolveOptions(options: ResourceServerOptions): ResolvedOptions 
   if (typeof allowed !== 'boolean' && (typeof allowed !== 'number' || !(allowed >= 0 && allowed <= 1))) {
     fail('"auditAllowed" option must be true, false or a sampling rate from 0 to 1');
   }
+  const dpop = resolveDpop(options.dpop);
   const fetchFn = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
 
   return Object.freeze({
@@ -255,7 +284,8 @@ export function resolveOptions(options: ResourceServerOptions): ResolvedOptions 
     resourceMetadata:
       options.resourceMetadata === undefined
         ? undefined
-        : resolveResourceMetadata(options.resourceMetadata, issuers.map((i) => i.issuer), bearerMethods),
+        : resolveResourceMetadata(options.resourceMetadata, issuers.map((i) => i.issuer), bearerMethods, dpop),
+    dpop,
     timeout: integerInRange(options.timeout, 'timeout', 3000, 100, 60_000),
     jwksCooldown: integerInRange(options.jwks?.cooldown, 'jwks.cooldown', 5000, 0, 300_000),
     jwksMaxAge: integerInRange(options.jwks?.maxAge, 'jwks.maxAge', 300_000, 1000, 86_400_000),
@@ -267,6 +297,22 @@ export function resolveOptions(options: ResourceServerOptions): ResolvedOptions 
     logger: options.logger ?? consoleLogger,
     fetch: fetchFn,
     now: options.now ?? Date.now,
+  });
+}
+
+function resolveDpop(options: DpopOptions | undefined): ResolvedDpop | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object') fail('"dpop" option must be an object, e.g. { required: false }');
+  const algorithms = options.algorithms ?? (['ES256', 'ES384', 'ES512', 'PS256', 'RS256', 'EdDSA'] as const);
+  if (!Array.isArray(algorithms) || algorithms.length === 0 || algorithms.some((alg) => !ASYMMETRIC.includes(alg))) {
+    fail('"dpop.algorithms" option must be a non-empty list of asymmetric algorithms');
+  }
+  if (options.required !== undefined && typeof options.required !== 'boolean') fail('"dpop.required" option must be a boolean');
+  return Object.freeze({
+    required: options.required === true,
+    algorithms: Object.freeze([...algorithms]),
+    maxAge: integerInRange(options.maxAge, 'dpop.maxAge', 60, 1, 600),
+    replayCacheMax: integerInRange(options.replayCacheMax, 'dpop.replayCacheMax', 100_000, 100, 10_000_000),
   });
 }
 

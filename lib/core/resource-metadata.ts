@@ -38,7 +38,7 @@ export function resolveResourceMetadata(
   options: ResourceMetadataOptions,
   issuers: readonly string[],
   bearerMethods: readonly BearerMethod[],
-  dpopAlgorithms?: readonly string[],
+  dpop?: { readonly algorithms: readonly string[]; readonly required: boolean },
 ): ResourceMetadata {
   const fail = (message: string): never => {
     throw new ResourceServerOptionsError(message);
@@ -72,7 +72,10 @@ export function resolveResourceMetadata(
   if (options.scopesSupported) document.scopes_supported = [...options.scopesSupported];
   if (options.resourceName !== undefined) document.resource_name = options.resourceName;
   if (options.resourceDocumentation !== undefined) document.resource_documentation = options.resourceDocumentation;
-  if (dpopAlgorithms) document.dpop_signing_alg_values_supported = [...dpopAlgorithms];
+  if (dpop) {
+    document.dpop_signing_alg_values_supported = [...dpop.algorithms];
+    if (dpop.required) document.dpop_bound_access_tokens_required = true;
+  }
   return Object.freeze({ path, url: `${resource.origin}${path}`, document: Object.freeze(document) });
 }
 

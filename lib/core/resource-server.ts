@@ -2,8 +2,9 @@ import { decodeJwt } from 'jose';
 import { auditEvent } from './audit.js';
 import type { AuditRequest } from './audit.js';
 import { loadTelemetry, recordTelemetry, telemetryEnabled } from './telemetry.js';
-import { resolveBearerToken } from './bearer.js';
-import type { BearerRequest } from './bearer.js';
+import { resolveBearerToken, resolveCredentials } from './bearer.js';
+import type { BearerRequest, Credentials } from './bearer.js';
+import { DpopVerifier } from './dpop.js';
 import { buildChallenge, toErrorResponse } from './challenge.js';
 import type { ChallengeOptions, ErrorResponse } from './challenge.js';
 import { AuthError, InvalidTokenError, IssuerUnavailableError } from './errors.js';
@@ -35,6 +36,11 @@ export interface ResourceServer {
   authenticate(input: string | undefined | BearerRequest): Promise<Principal>;
   /** Finds the one bearer token of a request (RFC 6750) without verifying it. */
   resolveToken(request: BearerRequest): string;
+  /**
+   * Authenticates an HTTP request: finds its token (Bearer, or DPoP when enabled), verifies
+   * it, and checks DPoP binding (RFC 9449). What the framework adapters call.
+   */
+  verifyRequest(request: BearerRequest): Promise<Principal>;
   /** Verifies a bearer token: locally if it is a JWT, by introspection otherwise. */
   verifyToken(token: string): Promise<Principal>;
   /**
@@ -85,10 +91,19 @@ class DefaultResourceServer implements ResourceServer {
   /** The token behind each principal, for later introspection. Memory only, never serialized. */
   readonly #tokens = new WeakMap<Principal, string>();
   readonly #challengeOptions: ChallengeOptions;
+  readonly #dpop: DpopVerifier | undefined;
 
   constructor(readonly options: ResolvedOptions) {
     void loadTelemetry();
-    this.#challengeOptions = { realm: options.realm, resourceMetadata: options.resourceMetadata?.url };
+    this.#challengeOptions = {
+      realm: options.realm,
+      resourceMetadata: options.resourceMetadata?.url,
+      dpopAlgorithms: options.dpop?.algorithms,
+      dpopOnly: options.dpop?.required,
+    };
+    this.#dpop = options.dpop
+      ? new DpopVerifier({ ...options.dpop, clockTolerance: options.clockTolerance, now: options.now })
+      : undefined;
     this.#log = new ThrottledLog(options.logger, 60_000, options.now);
     this.#issuers = options.issuers.map((config) => new TrustedIssuer(config, options, this.#log));
     this.#byIssuer = new Map(this.#issuers.map((issuer) => [issuer.config.issuer, issuer]));
@@ -107,6 +122,36 @@ class DefaultResourceServer implements ResourceServer {
 
   resolveToken(request: BearerRequest): string {
     return resolveBearerToken(request, this.options.bearerMethods);
+  }
+
+  async verifyRequest(request: BearerRequest): Promise<Principal> {
+    const dpop = this.options.dpop;
+    let credentials: Credentials | undefined;
+    try {
+      credentials = resolveCredentials(request, this.options.bearerMethods, dpop !== undefined);
+      if (credentials.scheme === 'bearer' && dpop?.required) {
+        throw new InvalidTokenError('ERR_DPOP_BINDING_INVALID', 'This API accepts DPoP-bound tokens only');
+      }
+      const principal = await this.verifyToken(credentials.token);
+      const jkt = boundKey(principal.claims);
+      if (credentials.scheme === 'dpop') {
+        const thumbprint = await this.#dpop!.verify({
+          proofs: headerValues(request, 'dpop'),
+          method: request.method ?? 'GET',
+          url: requestUrl(request),
+          token: credentials.token,
+        });
+        if (jkt === undefined) throw new InvalidTokenError('ERR_DPOP_BINDING_INVALID', 'The token is not DPoP-bound; send it as a Bearer token');
+        if (jkt !== thumbprint) throw new InvalidTokenError('ERR_DPOP_BINDING_INVALID', 'The DPoP proof key does not match the token binding');
+      } else if (jkt !== undefined) {
+        throw new InvalidTokenError('ERR_DPOP_BINDING_INVALID', 'A DPoP-bound token must be sent with the DPoP scheme and a proof');
+      }
+      return principal;
+    } catch (error) {
+      const authError = this.#toAuthError(error);
+      if (dpop && (credentials?.scheme === 'dpop' || authError.code === 'ERR_DPOP_BINDING_INVALID')) authError.challengeScheme = 'DPoP';
+      throw authError;
+    }
   }
 
   async verifyToken(token: string): Promise<Principal> {
@@ -286,3 +331,23 @@ class DefaultResourceServer implements ResourceServer {
   }
 }
 
+/** `cnf.jkt` of a DPoP-bound token (RFC 9449 §6), from JWT claims or an introspection answer. */
+function boundKey(claims: Readonly<Record<string, unknown>>): string | undefined {
+  const cnf = claims.cnf;
+  if (cnf === null || typeof cnf !== 'object') return undefined;
+  const jkt = (cnf as Record<string, unknown>).jkt;
+  return typeof jkt === 'string' && jkt !== '' ? jkt : undefined;
+}
+
+function headerValues(request: BearerRequest, name: string): readonly string[] {
+  const distinct = request.headersDistinct?.[name];
+  if (distinct) return distinct;
+  const value = request.headers[name];
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/** The URL as the client addressed it: protocol from the framework, host from the Host header. */
+function requestUrl(request: BearerRequest): string {
+  const host = request.headers.host;
+  return `${request.protocol ?? 'http'}://${typeof host === 'string' ? host : 'localhost'}${request.url ?? '/'}`;
+}

@@ -27,6 +27,8 @@ export interface ProtectedRequest extends IncomingMessage {
   [ERROR_MODE]?: ErrorMode;
   [AUDIT_STATE]?: AuditState;
   ip?: string;
+  /** Express: `http` or `https`, honouring the trust-proxy setting. */
+  protocol?: string;
   route?: { path?: string };
 }
 

@@ -50,14 +50,15 @@ export function protect(optionsOrServer: ResourceServerOptions | ResourceServer,
     startAudit(req, res, server);
     req.auth = undefined;
     try {
-      const token = server.resolveToken({
+      req.auth = await server.verifyRequest({
         headers: req.headers,
         headersDistinct: req.headersDistinct,
         rawHeaders: req.rawHeaders,
         url: req.originalUrl ?? req.url,
         body: req.body,
+        method: req.method,
+        protocol: req.protocol,
       });
-      req.auth = await server.verifyToken(token);
     } catch (error) {
       if (!optional) throw error;
     }

@@ -52,7 +52,7 @@ export class ResourceServerGuard implements CanActivate {
     request[PRINCIPAL] = undefined;
     let principal: Principal | undefined;
     try {
-      principal = await this.server.verifyToken(this.server.resolveToken(bearerRequest(request)));
+      principal = await this.server.verifyRequest(bearerRequest(request));
       if (!policy.isPublic) {
         const verified = principal;
         const requirements: Requirement[] = policy.rules.map((rule) => bindRule(rule, verified, request));

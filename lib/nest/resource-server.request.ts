@@ -11,6 +11,8 @@ export interface PlatformRequest {
   readonly body?: unknown;
   readonly originalUrl?: string;
   readonly url?: string;
+  /** `http` or `https` (Express and Fastify both honour their trust-proxy settings). */
+  readonly protocol?: string;
   auth?: Principal | undefined;
   [PRINCIPAL]?: Principal | undefined;
 }
@@ -29,6 +31,8 @@ export function bearerRequest(request: PlatformRequest): BearerRequest {
     rawHeaders: node.rawHeaders,
     url: node.originalUrl ?? node.url,
     body: request.body,
+    method: node.method,
+    protocol: request.protocol,
   };
 }
 

@@ -1,0 +1,56 @@
+import type { AuditEvent } from 'zitadel-resource-server';
+
+import type { Row } from './scenario.js';
+import { asciiTable, styler } from './table.js';
+
+/** The result table; a status that differs from the expected one says so in its cell. */
+export function formatRows(rows: readonly Row[], colors: boolean): string {
+  const style = styler(colors);
+  const table = asciiTable(
+    ['method', 'token', 'verified by', 'request', 'status', 'why'],
+    rows.map((row) => [
+      row.method,
+      row.tokenKind,
+      row.inferred ? `${row.verifiedBy}*` : row.verifiedBy,
+      row.request,
+      row.status === row.expected ? String(row.status) : `${row.status ?? '---'} (expected ${row.expected})`,
+      row.why,
+    ]),
+  );
+  // Colour whole status cells after layout, so padding stays right.
+  if (!colors) return table;
+  return table
+    .split('\n')
+    .map((line, i) => {
+      const row = rows[i - 3];
+      if (!row || i < 3) return line;
+      const cells = line.split('|');
+      const cell = cells[5];
+      if (cell !== undefined) cells[5] = row.status === row.expected ? style.ok(cell) : style.bad(cell);
+      return cells.join('|');
+    })
+    .join('\n');
+}
+
+/**
+ * One compact line per audit event: time, decision, status, reason, route, who, how the
+ * token was checked, its id (`jti` or a hash, never the token), duration.
+ */
+export function formatAuditEvent(event: AuditEvent): string {
+  const parts = [
+    event.time.slice(11, 23),
+    event.decision.padEnd(11),
+    String(event.status),
+    `${event.route.method} ${event.route.template ?? event.route.path}`,
+    event.reason ?? '',
+    event.subject ? `sub=${event.subject}` : '',
+    event.clientId && event.clientId !== event.subject ? `client=${event.clientId}` : '',
+    event.organizationId ? `org=${event.organizationId}` : '',
+    event.tokenKind || event.verifiedBy ? `${event.tokenKind ?? '?'}/${event.verifiedBy ?? '?'}` : '',
+    event.roles.length > 0 ? `roles=${event.roles.join(',')}` : '',
+    event.tokenId ? `tokenId=${event.tokenId}` : '',
+    `req=${event.requestId}`,
+    `${Math.round(event.durationMs * 10) / 10}ms`,
+  ];
+  return parts.filter((part) => part !== '').join('  ');
+}

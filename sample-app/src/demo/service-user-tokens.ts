@@ -1,0 +1,159 @@
+// How a ZITADEL service user gets an access token, the three ways of ZITADEL's
+// service-user guide. Plain fetch and jose; nothing here is specific to this package.
+import { createPrivateKey, randomUUID } from 'node:crypto';
+
+import { SignJWT } from 'jose';
+
+/** A service user's key file, as downloaded from the ZITADEL console (Keys tab). */
+export interface ServiceAccountKeyFile {
+  readonly type: 'serviceaccount';
+  readonly keyId: string;
+  /** PKCS#1 PEM. */
+  readonly key: string;
+  readonly userId: string;
+}
+
+/** An API application's key file ("Private Key JWT" authentication). */
+export interface ApplicationKeyFile {
+  readonly type: 'application';
+  readonly keyId: string;
+  readonly key: string;
+  readonly appId: string;
+  readonly clientId: string;
+}
+
+/** How a confidential client authenticates at the token and revocation endpoints. */
+export type ClientAuth =
+  | { readonly type: 'client_secret_basic'; readonly clientId: string; readonly clientSecret: string }
+  | { readonly type: 'private_key_jwt'; readonly keyFile: ApplicationKeyFile };
+
+interface Endpoints {
+  readonly token: string;
+  readonly revocation: string;
+}
+
+const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const TIMEOUT_MS = 5000;
+
+/**
+ * The scope the demo's service users ask for, all of it ZITADEL's reserved scopes:
+ *
+ * - `urn:zitadel:iam:org:project:id:{projectId}:aud` puts the project id and its API
+ *   client id into `aud`, so the token is meant for this API;
+ * - `urn:zitadel:iam:org:projects:roles` asks for the project's role claim in a JWT
+ *   access token (introspection returns it to the API application anyway);
+ * - `urn:zitadel:iam:user:resourceowner` adds the user's organization, which
+ *   `GET /api/me` requires.
+ */
+export function demoScope(projectId: string): string {
+  return [
+    'openid',
+    `urn:zitadel:iam:org:project:id:${projectId}:aud`,
+    'urn:zitadel:iam:org:projects:roles',
+    'urn:zitadel:iam:user:resourceowner',
+  ].join(' ');
+}
+
+/** Token client for one ZITADEL instance (endpoints from its discovery document). */
+export class ZitadelTokenClient {
+  #endpoints: Promise<Endpoints> | undefined;
+
+  constructor(readonly issuer: string) {}
+
+  /**
+   * Private key JWT: the JWT profile grant (RFC 7523). The service user signs a short
+   * assertion with its key (RS256, `kid` = key id, `iss` = `sub` = user id,
+   * `aud` = the instance) and trades it for an access token. No client secret involved.
+   */
+  async jwtProfile(keyFile: ServiceAccountKeyFile, scope: string): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'RS256', kid: keyFile.keyId })
+      .setIssuer(keyFile.userId)
+      .setSubject(keyFile.userId)
+      .setAudience(this.issuer)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
+      .sign(createPrivateKey(keyFile.key));
+    return this.#token(new URLSearchParams({ grant_type: JWT_BEARER_GRANT, assertion, scope }), {});
+  }
+
+  /** Client credentials: the service user's client id and secret, HTTP Basic. */
+  async clientCredentials(clientId: string, clientSecret: string, scope: string): Promise<string> {
+    const form = new URLSearchParams({ grant_type: 'client_credentials', scope });
+    return this.#token(form, { authorization: basic(clientId, clientSecret) });
+  }
+
+  /** RFC 7009 revocation, authenticated as `auth` (the token's own client, or the API application). */
+  async revoke(token: string, auth: ClientAuth): Promise<void> {
+    const { revocation } = await this.#discover();
+    const form = new URLSearchParams({ token });
+    const headers: Record<string, string> = {};
+    if (auth.type === 'client_secret_basic') {
+      headers.authorization = basic(auth.clientId, auth.clientSecret);
+    } else {
+      form.set('client_assertion_type', CLIENT_ASSERTION_TYPE);
+      form.set('client_assertion', await clientAssertion(auth.keyFile, this.issuer));
+    }
+    const response = await post(revocation, form, headers);
+    if (!response.ok) throw new Error(`revocation refused: HTTP ${response.status} ${await errorOf(response)}`);
+  }
+
+  async #token(form: URLSearchParams, headers: Record<string, string>): Promise<string> {
+    const { token } = await this.#discover();
+    const response = await post(token, form, headers);
+    const body = (await response.json().catch(() => ({}))) as { access_token?: unknown; error?: unknown; error_description?: unknown };
+    if (!response.ok || typeof body.access_token !== 'string') {
+      throw new Error(`token request failed: HTTP ${response.status} ${String(body.error ?? '')} ${String(body.error_description ?? '')}`.trim());
+    }
+    return body.access_token;
+  }
+
+  #discover(): Promise<Endpoints> {
+    this.#endpoints ??= (async () => {
+      const response = await fetch(`${this.issuer}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+      if (!response.ok) throw new Error(`discovery failed: HTTP ${response.status}`);
+      const doc = (await response.json()) as { token_endpoint?: unknown; revocation_endpoint?: unknown };
+      if (typeof doc.token_endpoint !== 'string' || typeof doc.revocation_endpoint !== 'string') {
+        throw new Error('discovery document lacks token_endpoint or revocation_endpoint');
+      }
+      return { token: doc.token_endpoint, revocation: doc.revocation_endpoint };
+    })();
+    this.#endpoints.catch(() => (this.#endpoints = undefined));
+    return this.#endpoints;
+  }
+}
+
+/** `private_key_jwt` client assertion of an API application (what the resource server also sends at introspection). */
+async function clientAssertion(keyFile: ApplicationKeyFile, issuer: string): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'RS256', kid: keyFile.keyId })
+    .setIssuer(keyFile.clientId)
+    .setSubject(keyFile.clientId)
+    .setAudience(issuer)
+    .setIssuedAt(now)
+    .setExpirationTime(now + 60)
+    .setJti(randomUUID())
+    .sign(createPrivateKey(keyFile.key));
+}
+
+/** RFC 6749 §2.3.1: both parts form-urlencoded before base64 (ZITADEL client ids contain `@`). */
+function basic(clientId: string, clientSecret: string): string {
+  return `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`;
+}
+
+function post(url: string, form: URLSearchParams, headers: Record<string, string>): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...headers },
+    body: form,
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+  });
+}
+
+async function errorOf(response: Response): Promise<string> {
+  const body = (await response.json().catch(() => ({}))) as { error?: unknown; error_description?: unknown };
+  return [body.error, body.error_description].filter((part) => typeof part === 'string').join(': ');
+}
