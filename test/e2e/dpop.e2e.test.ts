@@ -13,7 +13,7 @@ describe.each(APP_KINDS)('DPoP (RFC 9449) on %s', (kind) => {
   let issuer: TestIssuer;
   let app: RunningApp;
   let strict: RunningApp;
-  let key: CryptoKey;
+  let key: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
   let jwk: JWK;
   let jkt: string;
 
@@ -32,7 +32,7 @@ describe.each(APP_KINDS)('DPoP (RFC 9449) on %s', (kind) => {
     await issuer.close();
   });
 
-  async function proof(url: string, token: string, overrides: { htm?: string; jti?: string; signWith?: CryptoKey; jwk?: JWK; iat?: number } = {}) {
+  async function proof(url: string, token: string, overrides: { htm?: string; jti?: string; signWith?: typeof key; jwk?: JWK; iat?: number } = {}) {
     return new SignJWT({
       htm: overrides.htm ?? 'GET',
       htu: url,
