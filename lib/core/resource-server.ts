@@ -220,10 +220,11 @@ class DefaultResourceServer implements ResourceServer {
   }
 
   async #verify(token: string, hash: string): Promise<Principal> {
+    // A verified JWT seen before costs a hash and a lookup: no parsing, no signature check.
+    const cached = this.#jwtCache?.get(hash);
+    if (cached && this.#stillValid(cached.principal)) return cached.principal;
     const classified = classifyToken(token);
     if (classified.kind === 'jwt') {
-      const cached = await this.#jwtCache?.get(hash);
-      if (cached && this.#stillValid(cached.principal)) return cached.principal;
       const issuer = this.#issuerOfJwt(token);
       const principal = await issuer.verifyJwt(token, classified.header, hash);
       this.#cacheJwt(hash, principal);

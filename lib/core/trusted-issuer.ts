@@ -68,6 +68,11 @@ export class TrustedIssuer {
         fetch,
         timeoutMs: timeout,
         cache: introspection.cache ?? new MemoryTokenCache<CachedIntrospection>({ max: introspection.cacheMax }),
+        askedBy: JSON.stringify([
+          config.issuer,
+          introspection.auth.type === 'client_secret_basic' ? introspection.auth.clientId : introspection.auth.key.clientId,
+          [...config.audience].sort(),
+        ]),
         maxTtlMs: introspection.maxTtl,
         inactiveTtlMs: introspection.inactiveTtl,
         log,

@@ -11,7 +11,12 @@ export interface RedisConnectionOptions {
    * yourself at shutdown. {@link redisClientOptions} are the settings we recommend for it.
    */
   readonly redis: Redis;
-  /** Prefix of every key (and of the pub/sub channel). Default `'zrs:'`. */
+  /**
+   * Prefix of every key (and of the pub/sub channel). Default `'zrs:'`. Instances of one
+   * API share it; **APIs that share a Redis need a cache prefix each**: an introspection
+   * answer is the answer to one API (its project's roles, its audience checked once) and
+   * must not be reused by another. A revocation list may be shared on purpose.
+   */
   readonly prefix?: string;
   /**
    * Longest wait for one Redis command, ms, whatever the client's own settings. Default

@@ -4,7 +4,7 @@ import { ThrottledLog } from '../core/logger.js';
 import type { RevocationCheck, RevocationList, RevocationTarget } from '../core/revocation.js';
 import { hashToken } from '../core/token-hash.js';
 import { describeError, RedisCommandRunner } from './command-runner.js';
-import { integerOption, resolveConnection } from './options.js';
+import { fail, integerOption, resolveConnection } from './options.js';
 import type { RedisConnectionOptions } from './options.js';
 import type { RedisTokenCache } from './redis-token-cache.js';
 
@@ -31,7 +31,7 @@ export interface RedisRevocationListOptions extends RedisConnectionOptions {
    * hits too. Without it the verdict stays cached until it expires; with it, the next
    * request with the revoked token asks the issuer once more (and is then refused by the list).
    */
-  readonly cache?: RedisTokenCache<object>;
+  readonly cache?: Pick<RedisTokenCache<object>, 'evictLocal' | 'redisKey'>;
 }
 
 /**
@@ -95,7 +95,7 @@ export class RedisRevocationList implements RevocationList {
   readonly #channel: string;
   readonly #defaultTtl: number;
   readonly #l1: LRUCache<string, boolean> | undefined;
-  readonly #cache: RedisTokenCache<object> | undefined;
+  readonly #cache: Pick<RedisTokenCache<object>, 'evictLocal' | 'redisKey'> | undefined;
   readonly #log: ThrottledLog;
   /** Bumped whenever memory may be stale: answers read before a bump are not kept. */
   #generation = 0;
@@ -116,7 +116,7 @@ export class RedisRevocationList implements RevocationList {
     this.#l1 = l1Ttl > 0 ? new LRUCache<string, boolean>({ max: l1Max, ttl: l1Ttl, ttlAutopurge: false, allowStale: false }) : undefined;
     const cache = options.cache;
     if (cache !== undefined && (cache === null || typeof cache.evictLocal !== 'function' || typeof cache.redisKey !== 'function')) {
-      throw new TypeError('"cache" option must be a RedisTokenCache');
+      fail('"cache" option must be a RedisTokenCache (the one passed as introspection.cache)');
     }
     this.#cache = cache;
     this.#log = new ThrottledLog(connection.logger, LOG_INTERVAL_MS, Date.now);
@@ -201,6 +201,14 @@ export class RedisRevocationList implements RevocationList {
     const subscriber = redis.duplicate(override) as Redis;
     subscriber.on('ready', () => void this.#subscribe(subscriber));
     subscriber.on('close', () => this.#lost());
+    subscriber.on('end', () => {
+      if (this.#closed) return;
+      this.#lost();
+      this.#log.error(
+        'redis-subscriber-end',
+        'The Redis subscriber connection gave up reconnecting (the client\'s retryStrategy); revocations are read from Redis on every request from now on',
+      );
+    });
     subscriber.on('error', (error: unknown) => {
       this.#log.warn(
         'redis-subscriber',
@@ -218,6 +226,7 @@ export class RedisRevocationList implements RevocationList {
       await subscriber.subscribe(this.#channel);
     } catch (error) {
       if (this.#closed) return;
+      if (subscriber.status !== 'ready') return; // lost meanwhile: the next 'ready' subscribes again
       this.#log.warn('redis-subscribe', `Could not subscribe to "${this.#channel}" (${describeError(error)}); reconnecting`);
       subscriber.disconnect(true);
       return;

@@ -124,6 +124,26 @@ describe('introspection with ZITADEL-shaped answers', () => {
   });
 });
 
+describe('a cache shared by several APIs', () => {
+  it("never reuses another API's answer (its roles and audience check are not ours)", async () => {
+    const cache = new MemoryTokenCache<CachedIntrospection>({ max: 10 });
+    const counter = { calls: 0 };
+    const fetch = fakeIntrospection(() => serviceUserAnswer({ aud: [PROJECT, 'other-project'] }), counter);
+    const make = (audience: string, clientId: string) =>
+      createResourceServer({
+        issuer: ISSUER, audience, logger: silent, fetch,
+        introspection: { endpoint: `${ISSUER}/oauth/v2/introspect`, auth: { type: 'client_secret_basic', clientId, clientSecret: 's' }, cache },
+      });
+    const orders = make(PROJECT, 'orders-api');
+    const billing = make('other-project', 'billing-api');
+    await orders.verifyToken('shared-token');
+    await orders.verifyToken('shared-token');
+    expect(counter.calls).toBe(1);
+    await billing.verifyToken('shared-token');
+    expect(counter.calls).toBe(2);
+  });
+});
+
 describe('processIntrospectionResponse', () => {
   const options = { issuer: ISSUER, audience: [PROJECT], now: Date.now };
   const headers = new Headers();

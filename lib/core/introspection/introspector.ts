@@ -13,6 +13,11 @@ export interface CachedIntrospection {
   readonly fetchedAt: number;
   /** Epoch ms after which the entry must not be used (checked here too, whatever the store does). */
   readonly expiresAt: number;
+  /**
+   * Who got this answer (issuer, introspecting client, audiences): a shared cache may hold
+   * other APIs' answers, whose roles and audience checks are not ours.
+   */
+  readonly askedBy?: string;
 }
 
 export interface IntrospectorOptions {
@@ -23,6 +28,8 @@ export interface IntrospectorOptions {
   readonly fetch: FetchLike;
   readonly timeoutMs: number;
   readonly cache: TokenCache<CachedIntrospection>;
+  /** Identifies this introspector's answers in a shared cache. */
+  readonly askedBy: string;
   /** Longest time an active answer is reused (never past `exp`). */
   readonly maxTtlMs: number;
   /** How long an inactive answer is reused. */
@@ -48,7 +55,9 @@ export class Introspector {
   async introspect(token: string, hash: string, maxAgeMs = Number.POSITIVE_INFINITY): Promise<IntrospectionResult> {
     const cached = await this.#cached(hash);
     const now = this.options.now();
-    if (cached && now < cached.expiresAt && now - cached.fetchedAt <= maxAgeMs) return cached.result;
+    if (cached && cached.askedBy === this.options.askedBy && now < cached.expiresAt && now - cached.fetchedAt <= maxAgeMs) {
+      return cached.result;
+    }
     let pending = this.#inFlight.get(hash);
     if (!pending) {
       pending = this.#fetch(token, hash).finally(() => this.#inFlight.delete(hash));
@@ -83,7 +92,7 @@ export class Introspector {
     const fetchedAt = this.options.now();
     const ttl = this.#ttl(result, fetchedAt);
     try {
-      if (ttl > 0) await this.options.cache.set(hash, { result, fetchedAt, expiresAt: fetchedAt + ttl }, ttl);
+      if (ttl > 0) await this.options.cache.set(hash, { result, fetchedAt, expiresAt: fetchedAt + ttl, askedBy: this.options.askedBy }, ttl);
     } catch {
       this.options.log.warn('introspection-cache', 'The introspection cache could not be written');
     }
