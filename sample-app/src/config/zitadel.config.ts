@@ -1,5 +1,7 @@
 import type { ConfigService } from '@nestjs/config';
-import type { AuditSink, IntrospectionAuth, ResourceServerOptions } from 'zitadel-resource-server';
+import { MemoryRevocationList } from 'zitadel-resource-server';
+import type { AuditSink, IntrospectionAuth } from 'zitadel-resource-server';
+import type { ResourceServerModuleOptions } from 'zitadel-resource-server/nest';
 
 /**
  * The environment the API reads, exactly what you copy from the ZITADEL console:
@@ -52,8 +54,12 @@ export function validateZitadelEnv(env: Record<string, unknown>): Record<string,
  * - `introspection`: needed for opaque tokens (ZITADEL's default), personal access
  *   tokens and `@RequireActiveToken()`; the API authenticates as its API application.
  * - `audit`: receives one event per authorization decision.
+ * - `revocation`: tokens revoked through `POST /api/admin/revocations` are refused at once
+ *   (use `RedisRevocationList` from `zitadel-resource-server/redis` with several instances).
+ * - `policy: 'explicit'`: the app does not start while a route says nothing about who may
+ *   call it.
  */
-export function resourceServerOptions(config: ConfigService<ZitadelEnv, true>, audit: AuditSink): ResourceServerOptions {
+export function resourceServerOptions(config: ConfigService<ZitadelEnv, true>, audit: AuditSink): ResourceServerModuleOptions {
   const projectId = config.get('ZITADEL_PROJECT_ID', { infer: true });
   const apiClientId = config.get('ZITADEL_API_CLIENT_ID', { infer: true });
   const keyFile = nonEmpty(config.get('ZITADEL_API_KEY_FILE', { infer: true }));
@@ -69,6 +75,8 @@ export function resourceServerOptions(config: ConfigService<ZitadelEnv, true>, a
     introspection: { auth },
     // One event per decision (allow, deny, unavailable); never the token.
     audit,
+    revocation: new MemoryRevocationList(),
+    policy: 'explicit',
   };
 }
 

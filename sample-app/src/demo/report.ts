@@ -1,3 +1,4 @@
+import type { RoutePolicyEntry } from 'zitadel-resource-server/nest';
 import type { AuditEvent } from 'zitadel-resource-server';
 
 import type { Row } from './scenario.js';
@@ -53,4 +54,22 @@ export function formatAuditEvent(event: AuditEvent): string {
     `${Math.round(event.durationMs * 10) / 10}ms`,
   ];
   return parts.filter((part) => part !== '').join('  ');
+}
+
+/** One line per route: method, path (with the global prefix), and who may call it. */
+export function formatPolicyReport(routes: readonly RoutePolicyEntry[]): string[] {
+  const rows = routes.map((route) => {
+    const parts: string[] = [];
+    if (route.scopes.length > 0) parts.push(`scopes ${route.scopes.join(' ')}`);
+    for (const set of route.anyScopes) parts.push(`any scope of ${set.join(' ')}`);
+    for (const role of route.roles) {
+      const where = role.organization === 'any' ? '' : role.organization === 'own' ? " in the caller's org" : role.organization === 'per-request' ? ' in the org of the resource' : ` in org ${role.organization.id}`;
+      parts.push(`role ${role.anyOf.join('|')}${where}`);
+    }
+    if (route.activeToken) parts.push('active token (always introspected)');
+    const policy = route.access === 'public' ? 'public' : route.access === 'authenticated' ? 'any valid token' : parts.join(' + ');
+    return [`${route.method} /api${route.path === '/' ? '' : route.path}`, policy] as const;
+  });
+  const width = Math.max(...rows.map(([route]) => route.length));
+  return rows.map(([route, policy]) => `${route.padEnd(width)}  ${policy}`);
 }

@@ -7,7 +7,9 @@ import type { INestApplication } from '@nestjs/common';
 import { AuditLog } from '../audit/audit-log.service.js';
 import { devIssuerBackend, zitadelBackend } from './backends.js';
 import type { Backend } from './backends.js';
-import { formatAuditEvent, formatRows } from './report.js';
+import { RoutePolicyInspector } from 'zitadel-resource-server/nest';
+
+import { formatAuditEvent, formatPolicyReport, formatRows } from './report.js';
 import { runScenario } from './scenario.js';
 import type { MethodName } from './scenario.js';
 import { styler } from './table.js';
@@ -65,6 +67,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     console.log(`  API            ${baseUrl}/api, introspection auth: ${backend.introspectionAuth}`);
     console.log(`  organizations  ${backend.orgs.own.alias} = ${backend.orgs.own.id}, ${backend.orgs.other.alias} = ${backend.orgs.other.id}`);
     for (const skipped of backend.skipped) console.log(`  skipped        ${skipped}`);
+    console.log('');
+    console.log(style.bold("Route policies (policy: 'explicit' — the app refuses to start if a route says nothing):"));
+    for (const line of formatPolicyReport(app.get(RoutePolicyInspector).report())) console.log(`  ${line}`);
     console.log('');
 
     if (options.serve) {
