@@ -10,6 +10,8 @@ export {
   Authenticated,
 } from './resource-server.decorators.js';
 export { RoutePolicyInspector } from './resource-server.policy.js';
+export { applyResourceServerSecurity } from './resource-server.openapi.js';
+export type { OpenApiDocumentLike, OpenApiSecurityOptions } from './resource-server.openapi.js';
 export type { RoutePolicyEntry, RouteAccess, ReportedRole } from './resource-server.policy.js';
 export type { RoleOptions, RouteDecorator } from './resource-server.decorators.js';
 export { RESOURCE_SERVER, ROUTE_RULES, PUBLIC_ROUTE, AUTHENTICATED_ROUTE } from './resource-server.constants.js';
