@@ -7,7 +7,9 @@ import { bindRule } from '../core/route-rule.js';
 import type { RouteRule } from '../core/route-rule.js';
 import type { Principal } from '../core/principal.js';
 import { PRINCIPAL, PUBLIC_ROUTE, RESOURCE_SERVER, ROUTE_RULES } from './resource-server.constants.js';
-import { auditRequest, bearerRequest, httpRequest } from './resource-server.request.js';
+import { auditRequest, bearerRequest, httpRefusal, httpRequest, writeHeaders } from './resource-server.request.js';
+import type { HeaderWriter } from './resource-server.request.js';
+import { contextAccess, keepPrincipal } from './contexts/index.js';
 
 /** A route's policy, read once per handler. */
 interface RoutePolicy {
@@ -15,16 +17,17 @@ interface RoutePolicy {
   readonly rules: readonly RouteRule[];
 }
 
-interface HeaderWriter {
-  header?: (name: string, value: string) => unknown;
-  setHeader?: (name: string, value: string) => unknown;
-}
-
 /**
  * The global guard `ResourceServerModule` installs: every route needs a valid bearer token
  * unless it is `@Public()`; controller and method requirements both apply. Refusals are
  * answered with the RFC 6750 status, `WWW-Authenticate` and a small JSON body, on both
- * the Express and the Fastify platform. Contexts other than HTTP are denied.
+ * the Express and the Fastify platform.
+ *
+ * GraphQL resolvers, microservice message handlers (TCP, gRPC, NATS, …) and WebSocket
+ * gateways are protected by the same decorators: the token comes from the HTTP request
+ * behind the operation, the message metadata, or the connection's handshake, and refusals
+ * are the transport's exception (`HttpException`, `RpcException`, `WsException`). Other
+ * context types are denied.
  */
 @Injectable()
 export class ResourceServerGuard implements CanActivate {
@@ -39,13 +42,7 @@ export class ResourceServerGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const type = context.getType<string>();
-    if (type !== 'http') {
-      if (!this.#warnedTypes.has(type)) {
-        this.#warnedTypes.add(type);
-        this.#logger.error(`Denied a "${type}" request: only HTTP contexts are supported by ResourceServerGuard`);
-      }
-      return false;
-    }
+    if (type !== 'http') return this.#activateOther(type, context);
     const startedAt = performance.now();
     const policy = this.#policy(context);
     const request = httpRequest(context);
@@ -72,6 +69,41 @@ export class ResourceServerGuard implements CanActivate {
     return true;
   }
 
+  /** GraphQL, RPC and WebSocket calls: the same decision, read and refused per transport. */
+  async #activateOther(type: string, context: ExecutionContext): Promise<boolean> {
+    const factory = contextAccess(type);
+    if (factory === undefined) {
+      if (!this.#warnedTypes.has(type)) {
+        this.#warnedTypes.add(type);
+        this.#logger.error(`Denied a "${type}" request: ResourceServerGuard supports http, graphql, rpc and ws contexts only`);
+      }
+      return false;
+    }
+    const startedAt = performance.now();
+    const policy = this.#policy(context);
+    const access = factory(context, startedAt);
+    let principal: Principal | undefined;
+    try {
+      principal = await this.server.verifyRequest(access.bearer());
+      if (!policy.isPublic) {
+        const verified = principal;
+        const requirements: Requirement[] = policy.rules.map((rule) => bindRule(rule, verified, access.selectorInput));
+        principal = await this.server.authorize(verified, requirements);
+      }
+    } catch (error) {
+      if (policy.isPublic) {
+        keepPrincipal(access.holder, undefined);
+        this.server.record(access.audit, {});
+        return true;
+      }
+      this.server.record(access.audit, { principal, error });
+      return access.refuse(this.server.toErrorResponse(error), error);
+    }
+    keepPrincipal(access.holder, principal);
+    this.server.record(access.audit, { principal });
+    return true;
+  }
+
   #policy(context: ExecutionContext): RoutePolicy {
     const handler = context.getHandler();
     let policy = this.#policies.get(handler);
@@ -90,12 +122,8 @@ export class ResourceServerGuard implements CanActivate {
 
   #refusal(context: ExecutionContext, error: unknown): HttpException {
     const response = this.server.toErrorResponse(error);
-    const reply = context.switchToHttp().getResponse<HeaderWriter>();
-    for (const [name, value] of Object.entries(response.headers)) {
-      if (typeof reply.header === 'function') reply.header(name, value);
-      else reply.setHeader?.(name, value);
-    }
-    return new HttpException({ statusCode: response.status, ...response.body }, response.status, { cause: error });
+    writeHeaders(context.switchToHttp().getResponse<HeaderWriter>(), response.headers);
+    return httpRefusal(response, error);
   }
 }
 

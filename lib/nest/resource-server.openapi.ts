@@ -3,8 +3,8 @@ import type { RoutePolicyEntry } from './resource-server.policy.js';
 
 /** The parts of an OpenAPI 3 document this function reads and writes (what `SwaggerModule.createDocument` returns). */
 export interface OpenApiDocumentLike {
-  paths: Record<string, Record<string, unknown> | undefined>;
-  components?: { securitySchemes?: Record<string, unknown>; [key: string]: unknown };
+  paths: { [path: string]: object | undefined };
+  components?: { securitySchemes?: Record<string, unknown> };
 }
 
 /** Options of {@link applyResourceServerSecurity}. */
@@ -53,7 +53,8 @@ export function applyResourceServerSecurity<T extends OpenApiDocumentLike>(
   for (const route of app.get(RoutePolicyInspector).report()) {
     const method = route.method.toLowerCase();
     if (!METHODS.has(method)) continue;
-    const operation = document.paths[openApiPath(route.path, options.globalPrefix)]?.[method] as Operation | undefined;
+    const pathItem = document.paths[openApiPath(route.path, options.globalPrefix)] as Record<string, Operation | undefined> | undefined;
+    const operation = pathItem?.[method];
     if (!operation) continue;
     if (route.access === 'public') {
       operation.security = [];

@@ -1,8 +1,11 @@
+import { HttpException } from '@nestjs/common';
 import type { ExecutionContext } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { AuditRequest } from '../core/audit.js';
 import type { BearerRequest } from '../core/bearer.js';
+import type { ErrorResponse } from '../core/challenge.js';
 import type { Principal } from '../core/principal.js';
+import { heldPrincipal, holderOf } from './contexts/holder.js';
 import { PRINCIPAL } from './resource-server.constants.js';
 
 /** An Express request, or a Fastify request (with its Node request in `raw`). */
@@ -60,8 +63,32 @@ interface AuditFields {
   readonly ip?: string;
 }
 
-/** The principal the guard left on the request, if any. */
+/** An Express response (`header`) or a Fastify reply / Node response (`header` / `setHeader`). */
+export interface HeaderWriter {
+  header?: (name: string, value: string) => unknown;
+  setHeader?: (name: string, value: string) => unknown;
+}
+
+/** Sets the refusal's headers (`WWW-Authenticate`, `Retry-After`) on a response. */
+export function writeHeaders(reply: HeaderWriter | undefined, headers: ErrorResponse['headers']): void {
+  if (reply === undefined || reply === null) return;
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof reply.header === 'function') reply.header(name, value);
+    else if (typeof reply.setHeader === 'function') reply.setHeader(name, value);
+  }
+}
+
+/** The `HttpException` of a refusal: the status and `{ statusCode, error, error_description }`. */
+export function httpRefusal(response: ErrorResponse, error: unknown): HttpException {
+  return new HttpException({ statusCode: response.status, ...response.body }, response.status, { cause: error });
+}
+
+/**
+ * The principal the guard left for this call, if any: on the request (HTTP), or kept for
+ * the GraphQL operation, the RPC message or the WebSocket connection.
+ */
 export function principalOf(context: ExecutionContext): Principal | undefined {
-  if (context.getType() !== 'http') return undefined;
-  return httpRequest(context)[PRINCIPAL];
+  const type = context.getType<string>();
+  if (type === 'http') return httpRequest(context)[PRINCIPAL];
+  return heldPrincipal(holderOf(type, context));
 }

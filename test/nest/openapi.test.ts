@@ -19,18 +19,18 @@ describe('applyResourceServerSecurity', () => {
     app.setGlobalPrefix('api');
     await app.init();
     try {
-      const document = applyResourceServerSecurity(SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('Orders').build()), app, { globalPrefix: 'api' });
+      const document: { paths: Record<string, Record<string, Record<string, unknown>>>; components?: { securitySchemes?: Record<string, unknown> } } = applyResourceServerSecurity(SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('Orders').build()), app, { globalPrefix: 'api' }) as never;
       expect(document.components?.securitySchemes?.zitadel).toMatchObject({ type: 'http', scheme: 'bearer' });
-      const list = document.paths['/api/orgs/{orgId}/orders']!.get as Record<string, unknown>;
+      const list = document.paths['/api/orgs/{orgId}/orders']!.get!;
       expect(list.security).toEqual([{ zitadel: ['orders:read'] }]);
       expect(list['x-zitadel-roles']).toEqual([{ anyOf: ['orders.read'], organization: 'per-request' }]);
       expect(list.description).toContain('role orders.read in the organization of the resource');
       expect(Object.keys(list.responses as object)).toEqual(expect.arrayContaining(['401', '403']));
-      const create = document.paths['/api/orgs/{orgId}/orders']!.post as Record<string, unknown>;
+      const create = document.paths['/api/orgs/{orgId}/orders']!.post!;
       expect(create.security).toEqual([{ zitadel: [] }]);
       expect(create['x-zitadel-active-token']).toBe(true);
       expect(create.description).toContain('role orders.admin or orders.write');
-      expect((document.paths['/api/orgs/{orgId}/orders/health']!.get as Record<string, unknown>).security).toEqual([]);
+      expect(document.paths['/api/orgs/{orgId}/orders/health']!.get!.security).toEqual([]);
     } finally {
       await app.close();
     }

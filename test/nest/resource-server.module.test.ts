@@ -65,10 +65,10 @@ describe('ResourceServerModule', () => {
     ).rejects.toThrow(message);
   });
 
-  it('denies execution contexts other than HTTP', async () => {
+  it('denies execution context types it does not know (graphql, rpc and ws: test/nest-contexts)', async () => {
     const server = createResourceServer({ issuer: issuer.issuer, audience: 'test-project' });
     const guard = new ResourceServerGuard(server, new Reflector());
-    for (const type of ['rpc', 'ws', 'graphql']) {
+    for (const type of ['kafka-custom', 'unknown']) {
       const context = { getType: () => type, getHandler: () => () => undefined, getClass: () => OrdersController } as unknown as ExecutionContext;
       await expect(guard.canActivate(context)).resolves.toBe(false);
     }

@@ -1,0 +1,163 @@
+import type { ExecutionContext } from '@nestjs/common';
+import type { AuditRequest } from '../../core/audit.js';
+import type { BearerRequest } from '../../core/bearer.js';
+import type { ErrorResponse } from '../../core/challenge.js';
+import { InvalidRequestError } from '../../core/errors.js';
+import type { ContextAccess, RefusalBody } from './context-access.js';
+import { carrierValues, headerOnlyRequest, refusalBody, requestIdOf } from './context-access.js';
+import { holderOf } from './holder.js';
+
+// @nestjs/microservices' metadata key of @MessagePattern / @GrpcMethod.
+const PATTERN_METADATA = 'microservices:pattern';
+
+/** gRPC status codes (grpc/status.h). */
+const GRPC_STATUS: Readonly<Record<number, number>> = { 400: 3, 401: 16, 403: 7, 503: 14 };
+const GRPC_UNKNOWN = 2;
+
+/** The parts of the transports' RPC contexts read here (TcpContext, NatsContext, MqttContext, …). */
+interface RpcContextLike {
+  getHeaders?: () => unknown;
+  getMetadata?: () => unknown;
+  getPattern?: () => unknown;
+  getSubject?: () => unknown;
+  getTopic?: () => unknown;
+  getChannel?: () => unknown;
+  getSocketRef?: () => { readonly netSocket?: { readonly remoteAddress?: string } } | undefined;
+}
+
+/** gRPC `Metadata` (from `@grpc/grpc-js`), read without importing it. */
+interface GrpcMetadata {
+  get(key: string): unknown[];
+  set(key: string, value: string): void;
+  getMap(): unknown;
+}
+
+interface GrpcCall {
+  getPath?: () => string;
+  getPeer?: () => string;
+}
+
+/**
+ * A message handler call (`(data, context[, call])`). The token comes from the message's
+ * metadata: gRPC `Metadata`, the headers of transports that have them (NATS), the metadata
+ * of a TCP packet (Nest 12 `setOnDispatchHook`), and as a last resort, for transports
+ * without any, the payload (`data.headers.authorization`, then `data.authorization`).
+ * Refusals are `RpcException`s: `{ status, error, error_description }`, or for gRPC
+ * `{ code, message }` with the gRPC status and a `www-authenticate` / `retry-after` trailer.
+ */
+export function rpcAccess(context: ExecutionContext, startedAt: number): ContextAccess {
+  const data = context.getArgByIndex<unknown>(0);
+  const rpc = context.getArgByIndex<unknown>(1);
+  const grpc = isGrpcMetadata(rpc) ? rpc : undefined;
+  const carrier = grpc ?? metadataOf(rpc as RpcContextLike | undefined);
+  return {
+    bearer: (): BearerRequest => headerOnlyRequest(authorizationOf(carrier, grpc === undefined ? data : undefined)),
+    selectorInput: data,
+    holder: holderOf('rpc', context),
+    audit: rpcAudit(context, rpc as RpcContextLike | undefined, grpc, carrier, data, startedAt),
+    refuse: async (response: ErrorResponse, error: unknown): Promise<never> => {
+      throw await rpcException(grpc === undefined ? refusalBody(response) : grpcError(grpc, response), response.body.error_description, error);
+    },
+  };
+}
+
+function isGrpcMetadata(value: unknown): value is GrpcMetadata {
+  const candidate = value as Partial<GrpcMetadata> | null | undefined;
+  return typeof candidate?.getMap === 'function' && typeof candidate.get === 'function' && typeof candidate.set === 'function';
+}
+
+function metadataOf(rpc: RpcContextLike | undefined): unknown {
+  if (rpc === null || typeof rpc !== 'object') return undefined;
+  if (typeof rpc.getHeaders === 'function') return rpc.getHeaders();
+  if (typeof rpc.getMetadata === 'function') return rpc.getMetadata();
+  return undefined;
+}
+
+/**
+ * The Authorization values of a message: from its metadata, or from the payload when the
+ * metadata has none. Both at once is refused like two carriers over HTTP.
+ */
+function authorizationOf(carrier: unknown, data: unknown): string[] {
+  const fromMetadata = carrierValues(carrier, 'authorization') ?? [];
+  if (data === null || typeof data !== 'object') return fromMetadata;
+  const payload = data as { readonly headers?: unknown; readonly authorization?: unknown };
+  const fromHeaders = carrierValues(payload.headers, 'authorization') ?? [];
+  const fromPayload = fromHeaders.length > 0 ? fromHeaders : typeof payload.authorization === 'string' ? [payload.authorization] : [];
+  if (fromPayload.length === 0) return fromMetadata;
+  if (fromMetadata.length > 0) throw new InvalidRequestError('The token must be sent in exactly one place');
+  return fromPayload;
+}
+
+function grpcError(metadata: GrpcMetadata, response: ErrorResponse): Record<string, unknown> {
+  const description = response.body.error_description;
+  let trailers: GrpcMetadata | undefined;
+  try {
+    trailers = new (metadata.constructor as new () => GrpcMetadata)();
+    for (const [name, value] of Object.entries(response.headers)) trailers.set(name, value);
+  } catch {
+    trailers = undefined;
+  }
+  return {
+    code: GRPC_STATUS[response.status] ?? GRPC_UNKNOWN,
+    message: description,
+    details: description,
+    ...(trailers === undefined ? {} : { metadata: trailers }),
+  };
+}
+
+type RpcExceptionClass = new (error: object) => Error;
+let rpcExceptionClass: Promise<RpcExceptionClass | undefined> | undefined;
+
+/**
+ * An `RpcException` carrying `body`. `@nestjs/microservices` is loaded on the first refusal
+ * (it is an optional peer); without it, an `Error` with the body's fields is thrown instead.
+ */
+async function rpcException(body: RefusalBody | Record<string, unknown>, message: string, cause: unknown): Promise<Error> {
+  rpcExceptionClass ??= import('@nestjs/microservices').then(
+    (module) => module.RpcException as RpcExceptionClass,
+    () => undefined,
+  );
+  const RpcException = await rpcExceptionClass;
+  const exception = RpcException === undefined ? Object.assign(new Error(message), body) : new RpcException(body);
+  exception.message = message;
+  Object.defineProperty(exception, 'cause', { value: cause, enumerable: false, configurable: true, writable: true });
+  return exception;
+}
+
+function rpcAudit(
+  context: ExecutionContext,
+  rpc: RpcContextLike | undefined,
+  grpc: GrpcMetadata | undefined,
+  carrier: unknown,
+  data: unknown,
+  startedAt: number,
+): AuditRequest {
+  const call = grpc === undefined ? undefined : context.getArgByIndex<GrpcCall | undefined>(2);
+  const template = grpc === undefined ? patternOf(context, rpc) : (call?.getPath?.() ?? patternOf(context, undefined));
+  const payloadHeaders = data !== null && typeof data === 'object' ? (data as { headers?: unknown }).headers : undefined;
+  const requestId = carrierValues(carrier, 'x-request-id')?.[0] ?? carrierValues(payloadHeaders, 'x-request-id')?.[0];
+  return {
+    route: { method: 'RPC', template, path: template ?? '' },
+    requestId: requestIdOf(requestId),
+    ip: grpc === undefined ? rpc?.getSocketRef?.()?.netSocket?.remoteAddress : peerAddress(call?.getPeer?.()),
+    startedAt,
+  };
+}
+
+/** The message's pattern, subject, topic or channel; else the handler's declared pattern. */
+function patternOf(context: ExecutionContext, rpc: RpcContextLike | undefined): string | undefined {
+  if (rpc !== null && typeof rpc === 'object') {
+    const named = rpc.getPattern?.() ?? rpc.getSubject?.() ?? rpc.getTopic?.() ?? rpc.getChannel?.();
+    if (typeof named === 'string') return named;
+  }
+  const declared = (Reflect.getMetadata(PATTERN_METADATA, context.getHandler()) as unknown[] | undefined)?.[0];
+  if (declared === undefined) return undefined;
+  return typeof declared === 'string' ? declared : JSON.stringify(declared);
+}
+
+/** `127.0.0.1:5000`, `[::1]:5000`, `ipv4:127.0.0.1:5000` (older grpc-js) → the address. */
+function peerAddress(peer: string | undefined): string | undefined {
+  if (typeof peer !== 'string') return undefined;
+  const match = /^(?:ipv[46]:)?\[?([^\]]*?)\]?:\d+$/.exec(peer);
+  return match?.[1] ?? peer;
+}
