@@ -44,6 +44,9 @@ export class JwtVerifier {
         this.#checkClaims(payload);
         return payload;
       } catch (error) {
+        // jose reports every fault of the token as a JOSEError; anything else (a key that
+        // cannot be imported or is too short) is the issuer's garbage: 503, not 401.
+        if (!(error instanceof errors.JOSEError) && !(error instanceof AuthError)) throw unusableKey(error);
         lastError = error;
         if (!(error instanceof errors.JWSSignatureVerificationFailed)) break;
       }
@@ -95,10 +98,11 @@ export class JwtVerifier {
 
 function rethrowKeyError(error: unknown): never {
   if (error instanceof AuthError) throw error;
-  if (error instanceof errors.JWKSInvalid) {
-    throw new IssuerUnavailableError("The issuer's JWKS is invalid", { cause: error });
-  }
-  throw toAuthError(error);
+  throw unusableKey(error);
+}
+
+function unusableKey(cause: unknown): IssuerUnavailableError {
+  return new IssuerUnavailableError("The issuer's JWKS holds no usable key for this token", { cause });
 }
 
 /** Maps a jose error to the package's error family; anything unknown is "malformed". */
@@ -108,7 +112,7 @@ function toAuthError(error: unknown): AuthError {
     return new InvalidTokenError('ERR_TOKEN_EXPIRED', 'The token has expired');
   }
   if (error instanceof errors.JWTClaimValidationFailed) {
-    if (error.claim === 'nbf' || (error.claim === 'iat' && error.reason === 'check_failed')) {
+    if ((error.claim === 'nbf' || error.claim === 'iat') && error.reason === 'check_failed') {
       return new InvalidTokenError('ERR_TOKEN_NOT_YET_VALID', 'The token is not valid yet');
     }
     if (error.reason === 'missing') {

@@ -335,9 +335,12 @@ class DefaultResourceServer implements ResourceServer {
 /** `cnf.jkt` of a DPoP-bound token (RFC 9449 §6), from JWT claims or an introspection answer. */
 function boundKey(claims: Readonly<Record<string, unknown>>): string | undefined {
   const cnf = claims.cnf;
-  if (cnf === null || typeof cnf !== 'object') return undefined;
+  if (cnf === undefined) return undefined;
+  if (cnf === null || typeof cnf !== 'object') throw new InvalidTokenError('ERR_CLAIM_INVALID', 'The token has a malformed cnf claim');
   const jkt = (cnf as Record<string, unknown>).jkt;
-  return typeof jkt === 'string' && jkt !== '' ? jkt : undefined;
+  if (jkt === undefined) return undefined;
+  if (typeof jkt !== 'string' || jkt === '') throw new InvalidTokenError('ERR_CLAIM_INVALID', 'The token has a malformed cnf.jkt claim');
+  return jkt;
 }
 
 function headerValues(request: BearerRequest, name: string): readonly string[] {

@@ -27,7 +27,17 @@ export function classifyToken(token: string): ClassifiedToken {
     return OPAQUE;
   }
   if (typeof header.alg !== 'string') return OPAQUE;
+  // jose's decoder tolerates padding, whitespace and non-zero unused bits, so one token could
+  // be spelled several ways: each would hash differently and slip past the revocation list
+  // and the verified-token cache. Only the canonical base64url spelling is accepted.
+  for (const segment of token.split('.')) {
+    if (!BASE64URL.test(segment) || Buffer.from(segment, 'base64url').toString('base64url') !== segment) {
+      throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'The token is not canonically base64url-encoded');
+    }
+  }
   return { kind: 'jwt', header };
 }
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 const OPAQUE: ClassifiedToken = Object.freeze({ kind: 'opaque' });
