@@ -1,0 +1,582 @@
+// `npm run bench`: the side-by-side benchmark (see bench/README.md).
+//
+//   npm run bench                       full: 2 s warm-up, 3 interleaved rounds × 5 s, memory step
+//   npm run bench -- --quick            smoke: 1 s warm-up, 1 round × 3 s, memory step with 20k tokens
+//   npm run bench -- --only express-zrs,memory
+//   npm run bench -- --profile          CPU profile of Express + this package, repeated JWT
+//
+// Never fails on a missed target: the report says pass or miss.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pinSelf, startNode, stopNode, taskset } from './support/child.mjs';
+import { load } from './support/load.mjs';
+import { CLK_TCK, cpuTicksOf, machine, machineBusyTicks, memoryOf } from './support/proc.mjs';
+import { fmt, markdownTable, max, median, sum, textTable } from './support/stats.mjs';
+import { formatAreaComparison, formatFunctionDiff, formatProfileReport, summarizeProfile } from './cpuprofile-top.mjs';
+
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(BENCH_DIR, '..');
+const RESULTS_DIR = join(BENCH_DIR, 'results');
+const startedAt = performance.now();
+
+// ---------------------------------------------------------------- what runs
+
+const SERVERS = {
+  express: { file: 'express.mjs', label: 'Express 5 (unguarded)', framework: 'express' },
+  nest: { file: 'nest.mjs', label: 'Nest 12 (unguarded)', framework: 'nest' },
+  'express-zrs': { file: 'express-zrs.mjs', label: 'Express + zitadel-resource-server', framework: 'express' },
+  'nest-zrs': { file: 'nest-zrs.mjs', label: 'Nest + zitadel-resource-server', framework: 'nest' },
+  'express-oauth2-jwt-bearer': { file: 'express-oauth2-jwt-bearer.mjs', label: 'Express + express-oauth2-jwt-bearer', framework: 'express' },
+  'nest-passport-jwt': { file: 'nest-passport-jwt.mjs', label: 'Nest + passport-jwt + jwks-rsa', framework: 'nest' },
+};
+const BASELINE = { express: 'express/unguarded', nest: 'nest/unguarded' };
+
+const SCENARIOS = {
+  unguarded: 'no check (the JWT header is sent anyway)',
+  'jwt-repeated': 'one JWT, repeated',
+  'jwt-10k': '10,000 distinct JWTs, round-robin',
+  opaque: 'one opaque token, introspected, cached',
+};
+
+const RUNS = [
+  ['express', 'unguarded'],
+  ['nest', 'unguarded'],
+  ['express-zrs', 'jwt-repeated'],
+  ['express-zrs', 'jwt-10k'],
+  ['express-zrs', 'opaque'],
+  ['nest-zrs', 'jwt-repeated'],
+  ['nest-zrs', 'jwt-10k'],
+  ['nest-zrs', 'opaque'],
+  ['express-oauth2-jwt-bearer', 'jwt-repeated'],
+  ['express-oauth2-jwt-bearer', 'jwt-10k'],
+  ['nest-passport-jwt', 'jwt-repeated'],
+  ['nest-passport-jwt', 'jwt-10k'],
+].map(([server, scenario]) => ({ id: `${server}/${scenario}`, server, scenario, ...SERVERS[server] }));
+
+const TARGETS = [
+  { run: 'express-zrs/jwt-repeated', label: 'Express, repeated JWT ≥ 0.90× unguarded', min: 0.9 },
+  { run: 'nest-zrs/jwt-repeated', label: 'Nest, repeated JWT ≥ 0.90× unguarded', min: 0.9 },
+  { run: 'express-zrs/jwt-10k', label: 'Express, 10k distinct JWTs ≥ 0.55× unguarded', min: 0.55 },
+  { run: 'express-zrs/opaque', label: 'Express, opaque cached ≥ 0.85× unguarded, 0 upstream calls after the first', min: 0.85, noUpstream: true },
+  { run: 'nest-zrs/opaque', label: 'Nest, opaque cached ≥ 0.85× unguarded, 0 upstream calls after the first', min: 0.85, noUpstream: true },
+];
+const MEMORY_TARGET_MB = 64;
+const POOL_SIZE = 10_000;
+
+// ---------------------------------------------------------------- options
+
+function parseArgs(argv) {
+  const options = { quick: false, profile: false, only: undefined, build: true };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === '--quick') options.quick = true;
+    else if (arg === '--profile') {
+      options.profile = 'express';
+      if (argv[i + 1] === 'express' || argv[i + 1] === 'nest') options.profile = argv[++i];
+    }
+    else if (arg === '--no-build') options.build = false;
+    else if (arg === '--only') options.only = value().split(',').map((s) => s.trim()).filter(Boolean);
+    else if (arg.startsWith('--only=')) options.only = arg.slice(7).split(',').map((s) => s.trim()).filter(Boolean);
+    else if (arg === '--rounds') options.rounds = Number(value());
+    else if (arg === '--duration') options.duration = Number(value());
+    else if (arg === '--warmup') options.warmup = Number(value());
+    else if (arg === '--connections') options.connections = Number(value());
+    else if (arg === '--memory-tokens') options.memoryTokens = Number(value());
+    else if (arg === '--help' || arg === '-h') options.help = true;
+    else throw new Error(`unknown option ${arg} (try --help)`);
+  }
+  options.rounds ??= options.quick ? 1 : 3;
+  options.duration ??= options.profile ? (options.quick ? 4 : 10) : options.quick ? 3 : 5;
+  options.warmup ??= options.quick ? 1 : 2;
+  options.connections ??= 50;
+  options.memoryTokens ??= options.quick ? 20_000 : 100_000;
+  for (const name of ['rounds', 'duration', 'warmup', 'connections', 'memoryTokens']) {
+    if (!Number.isFinite(options[name]) || options[name] < (name === 'warmup' ? 0 : 1)) throw new Error(`--${name} must be a positive number`);
+  }
+  return options;
+}
+
+const HELP = `npm run bench -- [options]
+  --quick              1 round × 3 s, 1 s warm-up, memory step with 20,000 tokens
+  --only a,b           only these runs: a server (${Object.keys(SERVERS).join(', ')}),
+                       a scenario (${Object.keys(SCENARIOS).join(', ')}), a run id (server/scenario),
+                       or "memory". The unguarded baseline of each framework is added.
+  --profile [nest]     only: CPU profiles (node --cpu-prof) of the unguarded app and of the app with this
+                       package (repeated JWT), Express by default, and where the added time goes
+  --rounds N --duration S --warmup S --connections N --memory-tokens N
+  --no-build           use dist/ as it is`;
+
+function selectRuns(only) {
+  if (only === undefined) return { runs: RUNS, memory: true };
+  const known = new Set(['memory', ...Object.keys(SERVERS), ...Object.keys(SCENARIOS), ...RUNS.map((r) => r.id)]);
+  const unknown = only.filter((term) => !known.has(term));
+  if (unknown.length > 0) throw new Error(`--only: unknown ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
+  const picked = new Set(RUNS.filter((r) => only.some((t) => t === r.id || t === r.server || t === r.scenario)).map((r) => r.id));
+  for (const id of [...picked]) picked.add(BASELINE[RUNS.find((r) => r.id === id).framework]);
+  return { runs: RUNS.filter((r) => picked.has(r.id)), memory: only.includes('memory') };
+}
+
+// ---------------------------------------------------------------- build
+
+function newestMtime(dir, suffix) {
+  let newest = 0;
+  if (!existsSync(dir)) return newest;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(path, suffix));
+    else if (entry.name.endsWith(suffix)) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+function ensureBuild(notes) {
+  const distIndex = join(ROOT, 'dist', 'index.js');
+  const stale = !existsSync(distIndex) || newestMtime(join(ROOT, 'lib'), '.ts') > newestMtime(join(ROOT, 'dist'), '.js');
+  if (!stale) return 'up to date';
+  console.log('dist/ is missing or older than lib/: npm run build');
+  const started = performance.now();
+  const built = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (built.status === 0) return `built (${fmt.seconds(performance.now() - started)})`;
+  if (!existsSync(distIndex)) throw new Error('npm run build failed and there is no dist/');
+  notes.push('`npm run build` failed (lib/ is being edited?): the bench ran against the existing, older dist/.');
+  console.warn('npm run build failed; going on with the existing dist/');
+  return 'build failed, existing dist/ used';
+}
+
+// ---------------------------------------------------------------- environment
+
+function git(args) {
+  const out = spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' });
+  return out.status === 0 ? out.stdout.trim() : '';
+}
+
+function environment(options) {
+  const sha = git(['rev-parse', '--short', 'HEAD']) || 'nogit';
+  const dirty = git(['status', '--porcelain', '--', 'lib']) !== '';
+  const argv = process.argv.slice(2);
+  return {
+    date: new Date().toISOString(),
+    sha,
+    libDirty: dirty,
+    node: process.version,
+    ...machine(),
+    taskset: taskset() !== undefined,
+    command: `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
+    settings: {
+      connections: options.connections,
+      warmupS: options.warmup,
+      rounds: options.rounds,
+      durationS: options.duration,
+    },
+  };
+}
+
+// ---------------------------------------------------------------- one server, one round
+
+function sample(pid) {
+  return { wall: performance.now(), server: cpuTicksOf(pid), self: cpuTicksOf(process.pid), busy: machineBusyTicks() };
+}
+
+function cpuShares(a, b) {
+  const ticks = ((b.wall - a.wall) / 1000) * CLK_TCK;
+  if (!(ticks > 0) || a.server === undefined || b.server === undefined) return {};
+  const server = b.server - a.server;
+  const self = b.self - a.self;
+  const busy = b.busy - a.busy;
+  return {
+    serverCpuS: server / CLK_TCK,
+    serverCpu: (server / ticks) * 100,
+    generatorCpu: (self / ticks) * 100,
+    otherCpu: Math.max(0, ((busy - server - self) / ticks) * 100),
+  };
+}
+
+function diffCounts(a, b) {
+  return { discovery: b.discovery - a.discovery, jwks: b.jwks - a.jwks, introspection: b.introspection - a.introspection };
+}
+const totalCalls = (c) => c.discovery + c.jwks + c.introspection;
+
+async function runOnce(run, ctx, options, extra = {}) {
+  const tokens = ctx.tokens[run.scenario];
+  const before = ctx.issuer.requests;
+  const proc = startNode(join(BENCH_DIR, 'servers', run.file), {
+    cpus: ctx.pinned ? '0' : undefined,
+    env: { BENCH_CONFIG: ctx.serverConfig },
+    nodeArgs: extra.nodeArgs ?? [],
+  });
+  const result = { round: extra.round };
+  try {
+    const { port } = await proc.ready;
+    const pid = proc.child.pid;
+    let warmup = options.warmup;
+    if (run.scenario === 'jwt-10k') {
+      // One full pass over the pool first: every token seen once (for a cache, all misses).
+      const cold = await load({ port, tokens, connections: options.connections, amount: tokens.length });
+      result.warmupRequests = cold.requests;
+      result.coldReqPerSec = cold.reqPerSec;
+      result.coldNon2xx = cold.non2xx + cold.errors;
+      warmup = Math.max(0.5, warmup - cold.durationS); // the pass was a warm-up too
+    }
+    if (warmup > 0) {
+      const warm = await load({ port, tokens, connections: options.connections, duration: Math.round(warmup * 10) / 10 });
+      result.warmupRequests = (result.warmupRequests ?? 0) + warm.requests;
+    }
+    const warmed = ctx.issuer.requests;
+    const a = sample(pid);
+    const measured = await load({ port, tokens, connections: options.connections, duration: options.duration });
+    const b = sample(pid);
+    const after = ctx.issuer.requests;
+    const shares = cpuShares(a, b);
+    Object.assign(result, measured, shares, {
+      cpuReqPerSec: shares.serverCpuS > 0 ? measured.requests / shares.serverCpuS : undefined,
+      startupCalls: diffCounts(before, warmed),
+      measuredCalls: diffCounts(warmed, after),
+      vmHWM: memoryOf(pid)?.vmHWM,
+    });
+  } catch (error) {
+    result.error = error instanceof Error ? error.message : String(error);
+  } finally {
+    await stopNode(proc);
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------- memory step
+
+async function memoryStep(ctx, count) {
+  const dir = mkdtempSync(join(tmpdir(), 'zrs-bench-'));
+  try {
+    const file = join(dir, 'tokens.txt');
+    const mint = startNode(join(BENCH_DIR, 'mint-tokens.mjs'), {
+      cpus: ctx.pinned ? '0,1' : undefined,
+      args: ['--count', String(count), '--out', file],
+      readyType: 'minted',
+      timeoutMs: 600_000,
+    });
+    const minted = await mint.ready;
+    await stopNode(mint);
+    const child = startNode(join(BENCH_DIR, 'memory.mjs'), {
+      cpus: ctx.pinned ? '0' : undefined,
+      nodeArgs: ['--expose-gc'],
+      args: [file],
+      readyType: 'memory',
+      timeoutMs: 600_000,
+    });
+    const { result } = await child.ready;
+    await stopNode(child);
+    return { ...result, mintMs: minted.ms };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------- aggregation and report
+
+function aggregate(run, rounds) {
+  const ok = rounds.filter((r) => r.error === undefined);
+  const measuredRequests = sum(ok.map((r) => r.requests));
+  const measuredCalls = sum(ok.map((r) => totalCalls(r.measuredCalls)));
+  const failed = rounds.filter((r) => r.error !== undefined || r.non2xx + r.errors + r.timeouts > 0);
+  return {
+    ...run,
+    rounds,
+    reqPerSec: median(ok.map((r) => r.reqPerSec)),
+    p50: median(ok.map((r) => r.p50)),
+    p99: median(ok.map((r) => r.p99)),
+    cpuReqPerSec: median(ok.map((r) => r.cpuReqPerSec)),
+    coldReqPerSec: median(ok.map((r) => r.coldReqPerSec)),
+    upstreamPerRequest: measuredRequests > 0 ? measuredCalls / measuredRequests : undefined,
+    measuredCalls,
+    startupCalls: ok[0]?.startupCalls,
+    vmHWM: max(ok.map((r) => r.vmHWM)),
+    serverCpu: median(ok.map((r) => r.serverCpu)),
+    generatorCpu: median(ok.map((r) => r.generatorCpu)),
+    otherCpu: median(ok.map((r) => r.otherCpu)),
+    problem: failed.length === 0 ? undefined : failed.map((r) => r.error ?? `${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`).join('; '),
+  };
+}
+
+function withRatios(rows) {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return rows.map((r) => {
+    const base = byId.get(BASELINE[r.framework]);
+    return {
+      ...r,
+      ratio: base?.reqPerSec && r.reqPerSec !== undefined ? r.reqPerSec / base.reqPerSec : undefined,
+      cpuRatio: base?.cpuReqPerSec && r.cpuReqPerSec !== undefined ? r.cpuReqPerSec / base.cpuReqPerSec : undefined,
+    };
+  });
+}
+
+function upstreamCell(r) {
+  if (r.upstreamPerRequest === undefined) return '–';
+  const per = r.upstreamPerRequest === 0 ? '0' : r.upstreamPerRequest.toExponential(1);
+  const s = r.startupCalls;
+  return s ? `${per} (start ${s.discovery}/${s.jwks}/${s.introspection})` : per;
+}
+
+const HEADERS = ['server', 'scenario', 'req/s', '× unguarded', 'p50 ms', 'p99 ms', 'upstream/req (start d/j/i)', 'peak RSS MB', 'req/CPU-s', '× (CPU)', 'srv/gen/other CPU', 'rounds req/s'];
+
+function tableRows(rows) {
+  return rows.map((r) => {
+    const base = r.framework && BASELINE[r.framework] === r.id;
+    return [
+      r.label,
+      r.scenario + (r.problem ? ' ⚠' : ''),
+      fmt.int(r.reqPerSec),
+      base ? 'base' : fmt.ratio(r.ratio),
+      fmt.ms(r.p50),
+      fmt.ms(r.p99),
+      upstreamCell(r),
+      fmt.mb(r.vmHWM),
+      fmt.int(r.cpuReqPerSec),
+      base ? 'base' : fmt.ratio(r.cpuRatio),
+      `${fmt.pct(r.serverCpu)}/${fmt.pct(r.generatorCpu)}/${fmt.pct(r.otherCpu)}`,
+      r.rounds.map((x) => (x.error ? 'err' : fmt.int(x.reqPerSec))).join(' / '),
+    ];
+  });
+}
+
+function evaluateTargets(rows, memory, quick) {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const out = TARGETS.filter((t) => byId.has(t.run)).map((t) => {
+    const r = byId.get(t.run);
+    if (r.ratio === undefined) return { label: t.label, verdict: 'not run', detail: r.problem ?? 'no baseline' };
+    let pass = r.ratio >= t.min && !r.problem;
+    let detail = `${r.ratio.toFixed(2)}× (per server CPU-second: ${fmt.ratio(r.cpuRatio)})`;
+    if (t.noUpstream) {
+      const s = r.startupCalls;
+      pass = pass && r.measuredCalls === 0 && (s?.introspection ?? 0) <= 1;
+      detail += `, ${r.measuredCalls} upstream calls while measured, ${s?.introspection ?? '?'} introspection call(s) per server start`;
+    }
+    if (r.problem) detail += ` (run had problems: ${r.problem})`;
+    return { label: t.label, verdict: pass ? 'pass' : 'miss', detail };
+  });
+  if (memory) {
+    const label = `100,000 cached JWTs add ≤ ${MEMORY_TARGET_MB} MB RSS`;
+    if (memory.error) out.push({ label, verdict: 'not run', detail: memory.error });
+    else {
+      const growth = memory.after.rss - memory.before.rss;
+      const per100k = (growth / memory.count) * 100_000;
+      const pass = per100k <= MEMORY_TARGET_MB * 1048576 && memory.failures === 0;
+      out.push({
+        label,
+        verdict: pass ? 'pass' : 'miss',
+        detail: `${fmt.mb(growth)} MB for ${memory.count.toLocaleString('en-US')} tokens${memory.count === 100_000 ? '' : ` (${fmt.mb(per100k)} MB per 100k, extrapolated${quick ? ', quick run' : ''})`}`,
+      });
+    }
+  }
+  return out;
+}
+
+function memoryLines(memory) {
+  if (!memory) return [];
+  if (memory.error) return [`Memory step failed: ${memory.error}`];
+  const mb = (a, b) => fmt.mb(b - a);
+  return [
+    `Verified ${memory.count.toLocaleString('en-US')} distinct RS256 JWTs (${memory.tokenBytes} bytes each, ZITADEL-shaped with role claims) through \`createResourceServer({ jwtCacheMax: ${Math.max(memory.count, 10_000)} }).verifyToken\` in a child process, ${memory.failures} failures${memory.firstError ? ` (first: ${memory.firstError})` : ''}.`,
+    `RSS growth **${mb(memory.before.rss, memory.after.rss)} MB** (${fmt.int((memory.after.rss - memory.before.rss) / memory.count)} bytes per token); V8 heap used +${mb(memory.before.heapUsed, memory.after.heapUsed)} MB (${fmt.int((memory.after.heapUsed - memory.before.heapUsed) / memory.count)} bytes per token); peak RSS of the process ${fmt.mb(memory.vmHWM)} MB (includes the ${fmt.mb(memory.before.arrayBuffers)} MB token file).`,
+    `Verification: ${fmt.int(memory.missUs)} µs per token on a miss, ${memory.hitUs.toFixed(1)} µs on a hit (second pass over ${Math.min(memory.count, 5000)} tokens); JWKS fetched ${memory.upstream} time(s) (one per server instance). Minting took ${fmt.seconds(memory.mintMs)}.`,
+  ];
+}
+
+function markdownReport(env, rows, targets, memory, notes, totalMs, build) {
+  const s = env.settings;
+  return [
+    `# Benchmark ${env.date.slice(0, 10)} · ${env.sha}${env.libDirty ? ' (lib/ had uncommitted changes)' : ''}`,
+    '',
+    `Command: \`${env.command}\` · total ${fmt.seconds(totalMs)} · dist: ${build}`,
+    '',
+    `Machine: ${env.model}, ${env.cores} cores, Node ${env.node}; load average at start ${env.loadavg}. ${env.taskset ? 'Each server process pinned to core 0 (`taskset -c 0`), autocannon (in the bench process, with the test issuer) pinned to core 1.' : '`taskset` not found: nothing pinned.'}`,
+    '',
+    `Load: autocannon, 127.0.0.1, ${s.connections} connections, \`GET /orders\`; every server is a fresh child process per round; ${s.warmupS} s warm-up, then ${s.rounds} round(s) × ${s.durationS} s measured, interleaved (round 1 of every server, then round 2 …, the order rotated each round). Figures are medians of the rounds; peak RSS is the largest VmHWM. Pool scenarios first send one pass over the 10,000 tokens (not measured), then the warm-up.`,
+    '',
+    markdownTable(HEADERS, tableRows(rows)),
+    '',
+    '`× unguarded`: req/s over the same framework\'s unguarded app. `req/CPU-s` and `× (CPU)`: requests per second of CPU time the server process actually used, and its ratio — the cost per request, less sensitive to other processes taking the server\'s core (the targets are judged on req/s). `upstream/req`: issuer calls (discovery + JWKS + introspection) per request while measured; `start d/j/i`: calls during the server\'s start and warm-up (discovery/JWKS/introspection), first round. `srv/gen/other CPU`: the server process, the load generator (+ issuer), everything else on the machine, as % of one core — a server well below 100% or a large "other" means the figure is noisy.',
+    '',
+    '## Targets',
+    '',
+    markdownTable(['target', 'result', 'detail'], targets.map((t) => [t.label, t.verdict, t.detail])),
+    '',
+    ...(memory ? ['## Memory', '', ...memoryLines(memory).flatMap((l) => [l, '']),] : []),
+    '## Scenarios and peers',
+    '',
+    ...Object.entries(SCENARIOS).map(([k, v]) => `- \`${k}\`: ${v}.`),
+    `- 10k pool, first pass (every token new; the package verifies each one, then caches it): ${rows.filter((r) => r.coldReqPerSec !== undefined).map((r) => `${r.label} ${fmt.int(r.coldReqPerSec)} req/s`).join('; ') || '–'}.`,
+    '- All servers get the same tokens from one `createTestIssuer()` (RS256, ZITADEL-shaped: `typ: JWT`, `iss`, `sub`, `aud`, `exp`, `jti`, `client_id`, role claims), valid for an hour, and check the role `orders.read` in `urn:zitadel:iam:org:project:test-project:roles`.',
+    '- express-oauth2-jwt-bearer: `auth({ issuer, jwksUri, audience, tokenSigningAlg: \'RS256\' })` + `claimCheck(role)`. It accepts `http:` issuers unless `NODE_ENV=production` (servers run with `NODE_ENV=bench`), and checks `typ` only with `strict: true` (then it demands `at+jwt`); default non-strict mode accepts ZITADEL\'s `typ: JWT`. It has no verified-token cache (JWKS cached).',
+    '- Nest + passport-jwt: `PassportStrategy(Strategy)` with `jwks-rsa` `passportJwtSecret({ cache: true, rateLimit: true })`, `AuthGuard(\'jwt\')` + a role guard. No verified-token cache (signing key cached).',
+    '- zitadel-resource-server: defaults (`jwtCacheMax` 10,000, introspection cache 30 s), discovery for the JWKS and introspection endpoints, `client_secret_basic` introspection.',
+    ...(notes.length > 0 ? ['', '## Notes', '', ...notes.map((n) => `- ${n}`)] : []),
+    '',
+  ].join('\n');
+}
+
+function writeResults(name, markdown, json, latest) {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const files = [join(RESULTS_DIR, `${name}.md`), join(RESULTS_DIR, `${name}.json`), join(RESULTS_DIR, `${latest}.md`)];
+  writeFileSync(files[0], markdown);
+  writeFileSync(files[1], `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(files[2], markdown);
+  return files.map((f) => relative(ROOT, f));
+}
+
+// ---------------------------------------------------------------- profile
+
+async function profileStep(ctx, options, env) {
+  const framework = options.profile;
+  const title = framework === 'nest' ? 'Nest' : 'Express';
+  const profiled = [];
+  for (const id of [`${framework}/unguarded`, `${framework}-zrs/jwt-repeated`]) {
+    const dir = mkdtempSync(join(tmpdir(), 'zrs-bench-prof-'));
+    try {
+      const run = RUNS.find((r) => r.id === id);
+      const result = await runOnce(run, ctx, options, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '250'] });
+      if (result.error) throw new Error(`${id}: ${result.error}`);
+      const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+      if (!file) throw new Error(`${id}: no .cpuprofile written`);
+      const summary = summarizeProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')), { root: ROOT });
+      profiled.push({ id, label: id, result, summary, requests: result.requests + (result.warmupRequests ?? 0) });
+      console.log(`${id}: ${fmt.int(result.reqPerSec)} req/s under the profiler`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const [base, ours] = profiled;
+  const report = (markdown) =>
+    [
+      markdown ? '## Where the time goes, per request' : 'Where the time goes, per request',
+      '',
+      formatAreaComparison(profiled, { markdown }),
+      '',
+      `(${fmt.int(base.requests)} and ${fmt.int(ours.requests)} requests; process start is included in both profiles.)`,
+      '',
+      markdown ? '## Functions whose self time per request grew most' : 'Functions whose self time per request grew most',
+      '',
+      formatFunctionDiff(profiled, { top: 30, markdown }),
+      '',
+      markdown ? `# ${title} + zitadel-resource-server, repeated JWT` : `== ${title} + zitadel-resource-server, repeated JWT ==`,
+      '',
+      formatProfileReport(ours.summary, { top: 30, markdown }),
+    ].join('\n');
+  const header = [
+    `# CPU profile ${env.date.slice(0, 10)} · ${env.sha}${env.libDirty ? ' (lib/ had uncommitted changes)' : ''}`,
+    '',
+    `\`${env.command}\`: unguarded ${title} and ${title} + zitadel-resource-server (one repeated JWT), each under \`node --cpu-prof --cpu-prof-interval 250\` for its whole life (start, ${options.warmup} s warm-up, ${options.duration} s at ${options.connections} connections). Under the profiler: ${fmt.int(base.result.reqPerSec)} and ${fmt.int(ours.result.reqPerSec)} req/s. ${env.model}, Node ${env.node}; load average ${env.loadavg}.`,
+    '',
+  ].join('\n');
+  const prefix = framework === 'nest' ? 'profile-nest' : 'profile';
+  const stamp = `${prefix}-${env.date.slice(0, 10)}-${env.sha}`;
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, `${stamp}.md`), `${header}${report(true)}\n`);
+  writeFileSync(join(RESULTS_DIR, `${prefix}-latest.md`), `${header}${report(true)}\n`);
+  console.log(`\n${report(false)}`);
+  console.log(`\nwrote bench/results/${stamp}.md and bench/results/${prefix}-latest.md`);
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  if (options.help) {
+    console.log(HELP);
+    return;
+  }
+  const notes = [];
+  const build = options.build ? ensureBuild(notes) : 'not checked (--no-build)';
+  const env = environment(options);
+  const selection = options.profile ? { runs: [], memory: false } : selectRuns(options.only);
+  console.log(`${env.command} · ${env.model}, ${env.cores} cores, Node ${env.node} · ${env.sha}${env.libDirty ? ' (lib/ dirty)' : ''} · load average ${env.loadavg}`);
+
+  const { createTestIssuer } = await import(pathToFileURL(join(ROOT, 'dist', 'testing', 'index.js')).href);
+  const issuer = await createTestIssuer();
+  const ctx = { issuer, pinned: false, tokens: {}, serverConfig: '' };
+  try {
+    ctx.serverConfig = JSON.stringify({
+      issuer: issuer.issuer,
+      jwksUri: issuer.jwksUri,
+      audience: issuer.projectId,
+      projectId: issuer.projectId,
+      introspectionClient: issuer.introspectionClient,
+    });
+    const claims = issuer.roleClaims(['orders.read']);
+    const mintStarted = performance.now();
+    const repeated = await issuer.mintJwt(claims, { expiresIn: 3600 });
+    ctx.tokens.unguarded = repeated;
+    ctx.tokens['jwt-repeated'] = repeated;
+    ctx.tokens.opaque = issuer.mintOpaque(claims, { expiresIn: 3600 });
+    if (selection.runs.some((r) => r.scenario === 'jwt-10k')) {
+      const pool = [];
+      for (let i = 0; i < POOL_SIZE; i++) pool.push(await issuer.mintJwt({ ...claims, sub: `2${String(i).padStart(17, '0')}` }, { expiresIn: 3600 }));
+      ctx.tokens['jwt-10k'] = pool;
+      console.log(`minted ${POOL_SIZE.toLocaleString('en-US')} JWTs in ${fmt.seconds(performance.now() - mintStarted)}`);
+    }
+    ctx.pinned = pinSelf('1');
+    if (!ctx.pinned) notes.push('`taskset` is not available: server and load generator were not pinned to separate cores.');
+
+    if (options.profile) {
+      await profileStep(ctx, options, env);
+      console.log(`total ${fmt.seconds(performance.now() - startedAt)}`);
+      return;
+    }
+
+    const results = new Map(selection.runs.map((r) => [r.id, []]));
+    const n = selection.runs.length;
+    for (let round = 0; round < options.rounds; round++) {
+      const shift = n === 0 ? 0 : Math.floor((round * n) / options.rounds);
+      const order = [...selection.runs.slice(shift), ...selection.runs.slice(0, shift)];
+      for (const run of order) {
+        const r = await runOnce(run, ctx, options, { round: round + 1 });
+        results.get(run.id).push(r);
+        const status = r.error ? `failed: ${r.error}` : `${fmt.int(r.reqPerSec)} req/s, p50 ${fmt.ms(r.p50)} ms, p99 ${fmt.ms(r.p99)} ms${r.non2xx + r.errors + r.timeouts > 0 ? ` ⚠ ${r.non2xx} non-2xx, ${r.errors} errors` : ''}`;
+        console.log(`round ${round + 1}/${options.rounds}  ${run.id.padEnd(36)} ${status}`);
+      }
+    }
+    const rows = withRatios(selection.runs.map((run) => aggregate(run, results.get(run.id))));
+    for (const r of rows) if (r.problem) notes.push(`${r.id}: ${r.problem}`);
+    for (const r of rows) {
+      if (r.serverCpu !== undefined && r.serverCpu < 85) notes.push(`${r.id}: the server used only ${fmt.pct(r.serverCpu)} of its core while measured (load generator ${fmt.pct(r.generatorCpu)}, other processes ${fmt.pct(r.otherCpu)}): treat its figure with care.`);
+    }
+    const busiest = max(rows.map((r) => r.otherCpu));
+    if (busiest !== undefined && busiest > 20) notes.push(`Other processes on the machine used up to ${fmt.pct(busiest)} of a core during measurements (see the CPU column): the figures are noisier than on an idle machine.`);
+
+    let memory;
+    if (selection.memory) {
+      console.log(`memory step: minting ${options.memoryTokens.toLocaleString('en-US')} JWTs, then verifying them in a child process …`);
+      memory = await memoryStep(ctx, options.memoryTokens);
+      for (const line of memoryLines(memory)) console.log(line.replace(/\*\*/g, ''));
+    }
+
+    const targets = evaluateTargets(rows, memory, options.quick);
+    const totalMs = performance.now() - startedAt;
+    if (rows.length > 0) console.log(`\n${textTable(HEADERS, tableRows(rows))}\n`);
+    for (const t of targets) console.log(`${t.verdict.padEnd(7)} ${t.label}: ${t.detail}`);
+    for (const note of notes) console.log(`note: ${note}`);
+
+    const kind = options.only ? (options.quick ? 'quick-partial' : 'partial') : options.quick ? 'quick' : undefined;
+    env.loadavgEnd = machine().loadavg;
+    const markdown = markdownReport(env, rows, targets, memory, notes, totalMs, build);
+    const name = `${env.date.slice(0, 10)}-${env.sha}${kind ? `-${kind}` : ''}`;
+    const files = writeResults(name, markdown, { env, build, rows, targets, memory, notes, totalMs }, kind ? `latest-${kind}` : 'latest');
+    console.log(`\nwrote ${files.join(', ')}`);
+    console.log(`total ${fmt.seconds(totalMs)}`);
+  } finally {
+    await issuer.close();
+  }
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.stack : error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,39 @@
+// Shared by every bench server: configuration from the parent, the response body, and
+// the IPC handshake (`ready` with the port; `stop` → exit 0, so `--cpu-prof` gets written).
+
+/** What the parent passes in BENCH_CONFIG (JSON). */
+export const config = JSON.parse(process.env.BENCH_CONFIG ?? '{}');
+
+/** The small JSON every server answers `GET /orders` with. */
+export const ORDERS = Object.freeze({ orders: [{ id: 'o-1001', item: 'widget', quantity: 2 }, { id: 'o-1002', item: 'gadget', quantity: 1 }] });
+
+/** ZITADEL project role claim the guarded servers check (same check for every peer). */
+export const ROLES_CLAIM = `urn:zitadel:iam:org:project:${config.projectId ?? 'test-project'}:roles`;
+export const ROLE = 'orders.read';
+
+/** True when the verified claims grant ROLE in any organization. */
+export function hasRole(claims) {
+  const grants = claims?.[ROLES_CLAIM];
+  return typeof grants === 'object' && grants !== null && Object.hasOwn(grants, ROLE);
+}
+
+/** Tells the parent the port, and exits cleanly when told to stop. */
+export function ready(port, close) {
+  process.on('message', (message) => {
+    if (message?.type !== 'stop') return;
+    Promise.resolve()
+      .then(() => close?.())
+      .catch(() => undefined)
+      .finally(() => process.exit(0));
+  });
+  process.on('disconnect', () => process.exit(0));
+  process.send?.({ type: 'ready', port, pid: process.pid });
+}
+
+/** Listens on 127.0.0.1, random port; resolves with the port. */
+export function listen(server) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server.address().port));
+  });
+}

@@ -1,0 +1,34 @@
+// Nest 12 (platform-express) + zitadel-resource-server: ResourceServerModule.forRoot
+// (global guard) + @RequireRole('orders.read') on the route.
+import 'reflect-metadata';
+import { Controller, Get, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { RequireRole, ResourceServerModule } from '../../dist/nest/index.js';
+import { ORDERS, ROLE, config, ready } from './common.mjs';
+
+class OrdersController {
+  list() {
+    return ORDERS;
+  }
+}
+const list = Object.getOwnPropertyDescriptor(OrdersController.prototype, 'list');
+Get()(OrdersController.prototype, 'list', list);
+RequireRole(ROLE)(OrdersController.prototype, 'list', list);
+Controller('orders')(OrdersController);
+
+class AppModule {}
+Module({
+  imports: [
+    ResourceServerModule.forRoot({
+      issuer: config.issuer,
+      audience: config.audience,
+      projectId: config.projectId,
+      introspection: { auth: { type: 'client_secret_basic', ...config.introspectionClient } },
+    }),
+  ],
+  controllers: [OrdersController],
+})(AppModule);
+
+const app = await NestFactory.create(AppModule, { logger: false });
+await app.listen(0, '127.0.0.1');
+ready(app.getHttpServer().address().port, () => app.close());
