@@ -119,20 +119,25 @@ function fromHeader(request: BearerRequest, parse: (value: string) => string | u
 }
 
 function authorizationValues(request: BearerRequest): readonly string[] {
-  const distinct = request.headersDistinct?.authorization;
-  if (distinct) return distinct;
+  // rawHeaders first: Node builds headersDistinct (a copy of every header) on first access.
   const raw = request.rawHeaders;
   if (raw) {
-    const values: string[] = [];
+    let values: string[] | undefined;
     for (let i = 0; i + 1 < raw.length; i += 2) {
-      if (raw[i]!.toLowerCase() === 'authorization') values.push(raw[i + 1]!);
+      const name = raw[i]!;
+      if (name.length === 13 && name.toLowerCase() === 'authorization') (values ??= []).push(raw[i + 1]!);
     }
-    if (values.length > 0 || request.headers.authorization === undefined) return values;
+    if (values) return values;
+    if (request.headers.authorization === undefined) return NONE;
   }
+  const distinct = request.headersDistinct?.authorization;
+  if (distinct) return distinct;
   const header = request.headers.authorization;
-  if (header === undefined) return [];
+  if (header === undefined) return NONE;
   return Array.isArray(header) ? header : [header];
 }
+
+const NONE: readonly string[] = Object.freeze([]);
 
 function fromQuery(url: string | undefined): string | undefined {
   if (url === undefined) return undefined;

@@ -46,6 +46,16 @@ export function needsActiveToken(requirements: readonly Requirement[]): boolean 
  * naming what is missing. Deny by default: an empty role list grants nothing.
  */
 export async function evaluateRequirement(principal: Principal, requirement: Requirement): Promise<void> {
+  checkRequirement(principal, requirement);
+  for (const predicate of requirement.predicates ?? []) {
+    if ((await predicate(principal)) !== true) {
+      throw new InsufficientScopeError('ERR_POLICY_DENIED', 'The route policy refused this caller');
+    }
+  }
+}
+
+/** The synchronous part of {@link evaluateRequirement}: scopes and roles, not predicates. */
+export function checkRequirement(principal: Principal, requirement: Requirement): void {
   const granted = principal.scopes;
   const required = requirement.scopes ?? [];
   const missing = required.filter((scope) => !granted.includes(scope));
@@ -60,11 +70,6 @@ export async function evaluateRequirement(principal: Principal, requirement: Req
     if (!hasAnyRole(principal, role)) {
       const where = role.organizationId === undefined ? '' : ` in organization ${role.organizationId}`;
       throw new InsufficientScopeError('ERR_ROLE_INSUFFICIENT', `Missing role: one of ${role.anyOf.join(', ')}${where}`);
-    }
-  }
-  for (const predicate of requirement.predicates ?? []) {
-    if ((await predicate(principal)) !== true) {
-      throw new InsufficientScopeError('ERR_POLICY_DENIED', 'The route policy refused this caller');
     }
   }
 }

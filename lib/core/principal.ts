@@ -73,16 +73,24 @@ export function toPrincipal(claims: Record<string, unknown>, facts: TokenFacts, 
     subject: resolvedSubject,
     clientId,
     organizationId: options.preset === 'zitadel' ? stringClaim(claims, ZITADEL_RESOURCE_OWNER) : undefined,
-    scopes: Object.freeze(readScopes(claims)),
-    roles: Object.freeze(options.preset === 'zitadel' ? zitadelRoles(claims, options.projectId) : genericRoles(claims, options.rolesClaim)),
+    scopes: frozenList(readScopes(claims)),
+    roles: options.preset === 'zitadel' ? zitadelRoles(claims, options.projectId) : genericRoles(claims, options.rolesClaim),
     tokenId: jti ?? facts.shortHash,
     verifiedBy: facts.verifiedBy,
     tokenKind: facts.tokenKind,
     issuer: stringClaim(claims, 'iss') ?? options.issuer,
-    audience: Object.freeze(readAudience(claims.aud)),
+    audience: frozenList(readAudience(claims.aud)),
     expiresAt: typeof exp === 'number' && Number.isFinite(exp) ? new Date(exp * 1000) : undefined,
-    claims: Object.freeze({ ...claims }),
+    // The verified claims object is ours (a fresh jose payload or introspection answer): frozen, not copied.
+    claims: Object.freeze(claims),
   });
+}
+
+const EMPTY: readonly string[] = Object.freeze([]);
+const NO_ROLES: Readonly<Record<string, readonly string[]>> = Object.freeze({});
+
+function frozenList(list: string[]): readonly string[] {
+  return list.length === 0 ? EMPTY : Object.freeze(list);
 }
 
 /** True when the claims carry any scope information at all (`scope` or `scp`). */
@@ -113,27 +121,25 @@ function readAudience(aud: unknown): string[] {
  * ZITADEL role claims: `{ "<role>": { "<orgId>": "<org domain>" } }`. With a project id
  * only the project-specific claim counts (the generic claim may describe another project).
  */
-function zitadelRoles(claims: Record<string, unknown>, projectId: string | undefined): Record<string, readonly string[]> {
+function zitadelRoles(claims: Record<string, unknown>, projectId: string | undefined): Readonly<Record<string, readonly string[]>> {
   const claim = projectId === undefined ? claims[ZITADEL_ROLES] : claims[`urn:zitadel:iam:org:project:${projectId}:roles`];
-  const roles: Record<string, readonly string[]> = Object.create(null) as Record<string, readonly string[]>;
-  if (!isPlainObject(claim)) return roles;
-  for (const [role, orgs] of Object.entries(claim)) {
-    roles[role] = Object.freeze(isPlainObject(orgs) ? Object.keys(orgs) : []);
-  }
-  return roles;
+  if (!isPlainObject(claim)) return NO_ROLES;
+  // fromEntries defines own properties, so a role named "__proto__" stays an ordinary key.
+  return Object.freeze(
+    Object.fromEntries(Object.entries(claim).map(([role, orgs]) => [role, frozenList(isPlainObject(orgs) ? Object.keys(orgs) : [])])),
+  );
 }
 
-function genericRoles(claims: Record<string, unknown>, path: string | undefined): Record<string, readonly string[]> {
-  const roles: Record<string, readonly string[]> = Object.create(null) as Record<string, readonly string[]>;
-  if (path === undefined) return roles;
+function genericRoles(claims: Record<string, unknown>, path: string | undefined): Readonly<Record<string, readonly string[]>> {
+  if (path === undefined) return NO_ROLES;
   let value: unknown = claims;
   for (const part of path.split('.')) {
     value = isPlainObject(value) && Object.hasOwn(value, part) ? value[part] : undefined;
   }
   if (typeof value === 'string') value = value.split(' ');
-  if (!Array.isArray(value)) return roles;
-  for (const role of value) if (typeof role === 'string' && role !== '') roles[role] = Object.freeze([]);
-  return roles;
+  if (!Array.isArray(value)) return NO_ROLES;
+  const names = value.filter((role): role is string => typeof role === 'string' && role !== '');
+  return Object.freeze(Object.fromEntries(names.map((role) => [role, EMPTY])));
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -1,7 +1,7 @@
 import { decodeJwt } from 'jose';
 import { auditEvent } from './audit.js';
 import type { AuditRequest } from './audit.js';
-import { loadTelemetry, recordTelemetry, telemetryEnabled } from './telemetry.js';
+import { loadTelemetry, recordTelemetry, telemetryActive } from './telemetry.js';
 import { resolveBearerToken, resolveCredentials } from './bearer.js';
 import type { BearerRequest, Credentials } from './bearer.js';
 import { DpopVerifier } from './dpop.js';
@@ -11,7 +11,7 @@ import { AuthError, InvalidTokenError, IssuerUnavailableError } from './errors.j
 import { ThrottledLog } from './logger.js';
 import { resolveOptions } from './options.js';
 import type { ResolvedOptions, ResourceServerOptions } from './options.js';
-import { evaluateRequirement, needsActiveToken, needsScopes } from './policy.js';
+import { checkRequirement, evaluateRequirement, needsActiveToken, needsScopes } from './policy.js';
 import type { Requirement } from './policy.js';
 import { hasScopeClaim } from './principal.js';
 import type { Principal } from './principal.js';
@@ -20,6 +20,17 @@ import { MemoryTokenCache } from './token-cache.js';
 import { hashToken } from './token-hash.js';
 import { classifyToken } from './token-kind.js';
 import { TrustedIssuer } from './trusted-issuer.js';
+
+/** Internal: the synchronous fast paths the framework adapters try first. */
+export const FAST_PATH = Symbol.for('zitadel-resource-server.fast-path');
+/** Internal: synchronous authorization, when no I/O is needed. */
+export const FAST_AUTHORIZE = Symbol.for('zitadel-resource-server.fast-authorize');
+
+/** The adapters' view of the fast paths (present on servers made by createResourceServer). */
+export interface FastPaths {
+  [FAST_PATH]?(request: BearerRequest): Principal | undefined;
+  [FAST_AUTHORIZE]?(principal: Principal, requirements: readonly Requirement[]): Principal | undefined;
+}
 
 /** How long a route that demands an active token may reuse an introspection answer. */
 const ACTIVE_TOKEN_MAX_AGE_MS = 1000;
@@ -59,7 +70,7 @@ export interface ResourceServer {
    * Emits the audit event of one decision to the `audit` option (adapters call this once
    * per request). Allow events are sampled per `auditAllowed`.
    */
-  record(request: AuditRequest, outcome: { principal?: Principal | undefined; error?: unknown; status?: number }): void;
+  record(request: AuditRequest | (() => AuditRequest), outcome: { principal?: Principal | undefined; error?: unknown; status?: number }): void;
 }
 
 interface CachedJwt {
@@ -91,6 +102,9 @@ class DefaultResourceServer implements ResourceServer {
   /** The token behind each principal, for later introspection. Memory only, never serialized. */
   readonly #tokens = new WeakMap<Principal, string>();
   readonly #challengeOptions: ChallengeOptions;
+  /** Whether any issuer introspects: only then is the token kept for later introspection. */
+  readonly #introspects: boolean;
+  readonly #onlyIntrospector: TrustedIssuer | undefined;
   readonly #dpop: DpopVerifier | undefined;
 
   constructor(readonly options: ResolvedOptions) {
@@ -108,6 +122,53 @@ class DefaultResourceServer implements ResourceServer {
     this.#issuers = options.issuers.map((config) => new TrustedIssuer(config, options, this.#log));
     this.#byIssuer = new Map(this.#issuers.map((issuer) => [issuer.config.issuer, issuer]));
     this.#jwtCache = options.jwtCacheMax > 0 ? new MemoryTokenCache<CachedJwt>({ max: options.jwtCacheMax }) : undefined;
+    this.#introspects = this.#issuers.some((issuer) => issuer.introspects);
+    this.#onlyIntrospector = this.#issuers.length === 1 && this.#introspects ? this.#issuers[0] : undefined;
+  }
+
+  /**
+   * The synchronous path the adapters try first: a token whose verdict is cached (a verified
+   * JWT, or an introspection answer held in memory) needs no promise at all. `undefined`
+   * means "take the async path" (a miss, DPoP, a revocation list). Throws an AuthError for a
+   * malformed request or an inactive cached answer.
+   */
+  [FAST_PATH](request: BearerRequest): Principal | undefined {
+    if (this.options.dpop || this.options.revocation) return undefined;
+    try {
+      const token = resolveBearerToken(request, this.options.bearerMethods);
+      const hash = hashToken(token);
+      const cached = this.#jwtCache?.get(hash);
+      let principal: Principal | undefined;
+      if (cached && this.#stillValid(cached.principal)) {
+        principal = cached.principal;
+      } else if (this.#onlyIntrospector && !token.includes('.')) {
+        const result = this.#onlyIntrospector.cachedIntrospection(hash);
+        if (result === undefined) return undefined;
+        if (!result.active) throw new InvalidTokenError('ERR_TOKEN_INACTIVE', 'The token is not active');
+        principal = this.#onlyIntrospector.opaquePrincipal(result, hash);
+      } else {
+        return undefined;
+      }
+      if (this.#introspects) this.#tokens.set(principal, token);
+      return principal;
+    } catch (error) {
+      throw this.#toAuthError(error);
+    }
+  }
+
+  /** Synchronous authorization when no I/O is needed; `undefined` means "call authorize()". */
+  [FAST_AUTHORIZE](principal: Principal, requirements: readonly Requirement[]): Principal | undefined {
+    if (needsActiveToken(requirements)) return undefined;
+    if (needsScopes(requirements) && principal.tokenKind === 'jwt' && this.#introspects && !hasScopeClaim(principal.claims as Record<string, unknown>)) {
+      return undefined;
+    }
+    for (const requirement of requirements) if (requirement.predicates?.length) return undefined;
+    try {
+      for (const requirement of requirements) checkRequirement(principal, requirement);
+    } catch (error) {
+      throw this.#toAuthError(error);
+    }
+    return principal;
   }
 
   async authenticate(input: string | undefined | BearerRequest): Promise<Principal> {
@@ -159,7 +220,7 @@ class DefaultResourceServer implements ResourceServer {
       const hash = hashToken(token);
       const principal = await this.#verify(token, hash);
       await this.#checkRevocation(principal, hash, false);
-      this.#tokens.set(principal, token);
+      if (this.#introspects) this.#tokens.set(principal, token);
       return principal;
     } catch (error) {
       throw this.#toAuthError(error);
@@ -198,13 +259,15 @@ class DefaultResourceServer implements ResourceServer {
     await this.options.revocation.revoke(target);
   }
 
-  record(request: AuditRequest, outcome: { principal?: Principal | undefined; error?: unknown; status?: number }): void {
+  record(request: AuditRequest | (() => AuditRequest), outcome: { principal?: Principal | undefined; error?: unknown; status?: number }): void {
     const sink = this.options.audit;
     const sampled = outcome.error !== undefined || this.#sampleAllowed();
-    if (!telemetryEnabled() && !(sink && sampled)) return;
+    const traced = telemetryActive();
+    if (!traced && !(sink && sampled)) return;
+    const auditRequest = typeof request === 'function' ? request() : request;
     const error = outcome.error === undefined ? undefined : this.#toAuthError(outcome.error);
-    const event = auditEvent(request, { ...outcome, error }, this.options.now);
-    if (telemetryEnabled()) recordTelemetry(event, performance.timeOrigin + request.startedAt);
+    const event = auditEvent(auditRequest, { ...outcome, error }, this.options.now);
+    if (traced) recordTelemetry(event, performance.timeOrigin + auditRequest.startedAt);
     if (!sink || !sampled) return;
     try {
       sink(event);
@@ -260,7 +323,7 @@ class DefaultResourceServer implements ResourceServer {
       asked = true;
       try {
         const result = await issuer.introspect(token, hash);
-        if (result.active) return issuer.principal(result.claims as Record<string, unknown>, hash, 'introspection', 'opaque');
+        if (result.active) return issuer.opaquePrincipal(result, hash);
       } catch (error) {
         if (this.#issuers.length === 1 || !(error instanceof IssuerUnavailableError)) throw error;
         unavailable ??= error;

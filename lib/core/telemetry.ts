@@ -2,6 +2,7 @@ import type { AuditEvent } from './audit.js';
 
 /** The few parts of `@opentelemetry/api` used here, typed locally so it stays an optional peer. */
 interface OtelSpan {
+  isRecording(): boolean;
   setAttributes(attributes: Record<string, string | number | boolean | string[]>): unknown;
   setStatus(status: { code: number; message?: string }): unknown;
   end(endTime?: Date): void;
@@ -30,9 +31,13 @@ export function loadTelemetry(): Promise<void> {
   return loading;
 }
 
-/** True once `@opentelemetry/api` has been loaded. */
-export function telemetryEnabled(): boolean {
-  return api !== undefined;
+/**
+ * True when `@opentelemetry/api` is loaded and the request runs inside a recording span
+ * (an SDK is registered and the framework is instrumented); otherwise recording would only
+ * feed no-op spans, so it is skipped.
+ */
+export function telemetryActive(): boolean {
+  return api !== undefined && api.trace.getActiveSpan()?.isRecording() === true;
 }
 
 /**
@@ -47,6 +52,7 @@ export function recordTelemetry(event: AuditEvent, startedAtEpochMs: number): vo
   if (event.subject !== undefined) userAttributes['enduser.id'] = event.subject;
   if (event.roles.length > 0) userAttributes['user.roles'] = [...event.roles];
   trace.getActiveSpan()?.setAttributes(userAttributes);
+  // The auth span is a child of the active (request) span.
 
   const span = trace.getTracer('zitadel-resource-server').startSpan('zitadel-resource-server auth', { startTime: new Date(startedAtEpochMs) });
   const attributes: Record<string, string | number> = {

@@ -21,6 +21,7 @@ import { shortTokenHash } from './token-hash.js';
 export class TrustedIssuer {
   readonly #verifier: JwtVerifier;
   readonly #introspector: Introspector | undefined;
+  readonly #fromIntrospection = new WeakMap<object, Principal>();
 
   constructor(
     readonly config: ResolvedIssuer,
@@ -92,10 +93,28 @@ export class TrustedIssuer {
     return this.principal(payload, hash, 'jwks', 'jwt');
   }
 
+  /** A cached introspection verdict available without waiting, if any. */
+  cachedIntrospection(hash: string): IntrospectionResult | undefined {
+    return this.#introspector?.cachedSync(hash);
+  }
+
   /** Introspects a token (requires `introspects`). */
   introspect(token: string, hash: string, maxAgeMs?: number): Promise<IntrospectionResult> {
     if (!this.#introspector) throw new TypeError(`${this.config.issuer} has no introspection configured`);
     return this.#introspector.introspect(token, hash, maxAgeMs);
+  }
+
+  /**
+   * The principal of an active introspection answer, built once per cached answer object
+   * (a cache hit costs a lookup, not a new principal).
+   */
+  opaquePrincipal(result: IntrospectionResult & { active: true }, hash: string): Principal {
+    let principal = this.#fromIntrospection.get(result);
+    if (!principal) {
+      principal = this.principal(result.claims as Record<string, unknown>, hash, 'introspection', 'opaque');
+      this.#fromIntrospection.set(result, principal);
+    }
+    return principal;
   }
 
   /** A principal from verified claims, read with this issuer's claim layout. */

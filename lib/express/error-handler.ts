@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { toErrorResponse } from '../core/challenge.js';
 import { AuthError } from '../core/errors.js';
-import { RESOURCE_SERVER, sendError } from './handler.js';
+import { AUTH_STATE, sendError } from './handler.js';
 import type { NextFunction, ProtectedRequest } from './handler.js';
 
 /**
@@ -18,7 +18,7 @@ export function authErrorHandler(): (error: unknown, req: ProtectedRequest, res:
       next(error);
       return;
     }
-    const server = req[RESOURCE_SERVER];
+    const server = req[AUTH_STATE]?.server;
     sendError(res, server ? server.toErrorResponse(error) : toErrorResponse(error));
   };
 }

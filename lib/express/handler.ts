@@ -1,31 +1,31 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ResourceServer } from '../core/resource-server.js';
-import type { Principal } from '../core/principal.js';
-import type { ErrorResponse } from '../core/challenge.js';
 import type { AuditRequest } from '../core/audit.js';
+import type { ErrorResponse } from '../core/challenge.js';
+import type { Principal } from '../core/principal.js';
+import type { FastPaths, ResourceServer } from '../core/resource-server.js';
 
-/** What `protect()` leaves on the request for the `require*()` middleware after it. */
-export const RESOURCE_SERVER = Symbol.for('zitadel-resource-server.express.server');
-export const ERROR_MODE = Symbol.for('zitadel-resource-server.express.error-mode');
-/** When the auth step started, and whether a refusal was already audited. */
-export const AUDIT_STATE = Symbol.for('zitadel-resource-server.express.audit');
-
-interface AuditState {
-  readonly startedAt: number;
-  refused: boolean;
-}
+/** Where `protect()` leaves its per-request state for the `require*()` middleware after it. */
+export const AUTH_STATE = Symbol.for('zitadel-resource-server.express.state');
 
 /** How middleware reports a refusal. */
 export type ErrorMode = 'respond' | 'next';
+
+/** One small object per request: the server, the error mode, and audit bookkeeping. */
+export interface AuthState {
+  readonly server: ResourceServer & FastPaths;
+  readonly mode: ErrorMode;
+  /** `performance.now()` when `protect()` started; 0 when nothing audits. */
+  readonly startedAt: number;
+  /** A refusal was already audited (the allow event at `finish` is then skipped). */
+  refused: boolean;
+}
 
 /** The request as this middleware sees it (Express 4 and 5 requests fit). */
 export interface ProtectedRequest extends IncomingMessage {
   auth?: Principal | undefined;
   body?: unknown;
   originalUrl?: string;
-  [RESOURCE_SERVER]?: ResourceServer;
-  [ERROR_MODE]?: ErrorMode;
-  [AUDIT_STATE]?: AuditState;
+  [AUTH_STATE]?: AuthState;
   ip?: string;
   /** Express: `http` or `https`, honouring the trust-proxy setting. */
   protocol?: string;
@@ -36,17 +36,36 @@ export type NextFunction = (error?: unknown) => void;
 export type Middleware = (req: ProtectedRequest, res: ServerResponse, next: NextFunction) => void;
 
 /**
- * Starts auditing a request: the allow event is emitted when the response finishes,
- * unless a refusal was emitted first.
+ * Starts the request's auth state; with an audit sink, the allow event is emitted when the
+ * response finishes, unless a refusal was emitted first.
  */
-export function startAudit(req: ProtectedRequest, res: ServerResponse, server: ResourceServer): void {
-  if (req[AUDIT_STATE]) return;
-  const state: AuditState = { startedAt: performance.now(), refused: false };
-  req[AUDIT_STATE] = state;
-  if (!server.options.audit) return;
-  res.once('finish', () => {
-    if (!state.refused) server.record(auditRequest(req, state.startedAt), { principal: req.auth, status: res.statusCode });
-  });
+export function startState(req: ProtectedRequest, res: ServerResponse, server: ResourceServer & FastPaths, mode: ErrorMode): AuthState {
+  const existing = req[AUTH_STATE];
+  if (existing) return existing;
+  const audits = server.options.audit !== undefined;
+  const state: AuthState = { server, mode, startedAt: audits ? performance.now() : 0, refused: false };
+  req[AUTH_STATE] = state;
+  if (audits) {
+    res.once('finish', () => {
+      if (!state.refused) server.record(auditRequest(req, state.startedAt), { principal: req.auth, status: res.statusCode });
+    });
+  }
+  return state;
+}
+
+/** A refusal: audited once, then answered here (RFC 6750) or handed to `next(err)`. */
+export function refuse(req: ProtectedRequest, res: ServerResponse, next: NextFunction, error: unknown): void {
+  const state = req[AUTH_STATE];
+  if (!state) {
+    next(error);
+    return;
+  }
+  if (!state.refused) {
+    state.refused = true;
+    state.server.record(auditRequest(req, state.startedAt || performance.now()), { principal: req.auth, error });
+  }
+  if (state.mode === 'next') next(error);
+  else sendError(res, state.server.toErrorResponse(error));
 }
 
 function auditRequest(req: ProtectedRequest, startedAt: number): AuditRequest {
@@ -68,26 +87,4 @@ export function sendError(res: ServerResponse, response: ErrorResponse): void {
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.setHeader('cache-control', 'no-store');
   res.end(JSON.stringify(response.body));
-}
-
-/**
- * Turns an async step into middleware: success calls `next()`; a refusal is answered here
- * (RFC 6750) or, in `'next'` mode, handed to `next(err)` as the {@link AuthError} it is.
- */
-export function toMiddleware(step: (req: ProtectedRequest, res: ServerResponse) => Promise<ResourceServer | undefined>): Middleware {
-  return (req, res, next) => {
-    step(req, res).then(
-      () => next(),
-      (error: unknown) => {
-        const server = req[RESOURCE_SERVER];
-        const state = req[AUDIT_STATE];
-        if (server && state && !state.refused) {
-          state.refused = true;
-          server.record(auditRequest(req, state.startedAt), { principal: req.auth, error });
-        }
-        if (!server || req[ERROR_MODE] === 'next') next(error);
-        else sendError(res, server.toErrorResponse(error));
-      },
-    );
-  };
 }

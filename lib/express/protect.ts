@@ -1,9 +1,10 @@
 import { jsonLinesAuditSink } from '../core/audit.js';
-import { createResourceServer } from '../core/resource-server.js';
-import type { ResourceServer } from '../core/resource-server.js';
+import { FAST_PATH, createResourceServer } from '../core/resource-server.js';
+import type { FastPaths, ResourceServer } from '../core/resource-server.js';
 import type { ResourceServerOptions } from '../core/options.js';
-import { ERROR_MODE, RESOURCE_SERVER, startAudit, toMiddleware } from './handler.js';
-import type { ErrorMode, Middleware, ProtectedRequest } from './handler.js';
+import type { Principal } from '../core/principal.js';
+import { refuse, startState } from './handler.js';
+import type { ErrorMode, Middleware } from './handler.js';
 
 /** How `protect()` behaves on a route. */
 export interface ProtectOptions {
@@ -27,7 +28,8 @@ function isResourceServer(value: unknown): value is ResourceServer {
 /**
  * Express middleware that authenticates every request: it finds the bearer token,
  * verifies it and sets `req.auth` to the caller's {@link Principal}. Without a valid token
- * the request is refused (401/400, or 503 when the issuer is unavailable).
+ * the request is refused (401/400, or 503 when the issuer is unavailable). Created from
+ * options (not from a server), it audits to stdout as JSON lines unless `audit` says otherwise.
  *
  * @example
  * const rs = createResourceServer({ issuer, audience: projectId, projectId });
@@ -36,7 +38,7 @@ function isResourceServer(value: unknown): value is ResourceServer {
  * app.get('/status', protect(rs, { optional: true }), handler);
  */
 export function protect(optionsOrServer: ResourceServerOptions | ResourceServer, options: ProtectOptions = {}): Middleware {
-  const server = isResourceServer(optionsOrServer)
+  const server: ResourceServer & FastPaths = isResourceServer(optionsOrServer)
     ? optionsOrServer
     : createResourceServer({ audit: jsonLinesAuditSink(), ...optionsOrServer });
   const mode: ErrorMode = options.onError ?? 'respond';
@@ -44,24 +46,44 @@ export function protect(optionsOrServer: ResourceServerOptions | ResourceServer,
     throw new TypeError('"onError" option of protect() must be "respond" or "next"');
   }
   const optional = options.optional === true;
-  return toMiddleware(async (req: ProtectedRequest, res) => {
-    req[RESOURCE_SERVER] = server;
-    req[ERROR_MODE] = mode;
-    startAudit(req, res, server);
+  const dpop = server.options.dpop !== undefined;
+
+  return (req, res, next) => {
+    startState(req, res, server, mode);
     req.auth = undefined;
+    // A token whose verdict is cached needs no promise: answer in this tick.
+    let cached: Principal | undefined;
     try {
-      req.auth = await server.verifyRequest({
+      cached = server[FAST_PATH]?.(req);
+    } catch (error) {
+      if (optional) next();
+      else refuse(req, res, next, error);
+      return;
+    }
+    if (cached) {
+      req.auth = cached;
+      next();
+      return;
+    }
+    server
+      .verifyRequest({
         headers: req.headers,
-        headersDistinct: req.headersDistinct,
         rawHeaders: req.rawHeaders,
         url: req.originalUrl ?? req.url,
         body: req.body,
         method: req.method,
-        protocol: req.protocol,
-      });
-    } catch (error) {
-      if (!optional) throw error;
-    }
-    return server;
-  });
+        protocol: dpop ? req.protocol : undefined,
+        ...(dpop ? { headersDistinct: req.headersDistinct } : {}),
+      })
+      .then(
+        (principal) => {
+          req.auth = principal;
+          next();
+        },
+        (error: unknown) => {
+          if (optional) next();
+          else refuse(req, res, next, error);
+        },
+      );
+  };
 }

@@ -1,9 +1,10 @@
 import { MissingTokenError } from '../core/errors.js';
+import type { Requirement } from '../core/policy.js';
+import { FAST_AUTHORIZE } from '../core/resource-server.js';
 import { bindRule } from '../core/route-rule.js';
 import type { OrganizationSelector, RouteRule } from '../core/route-rule.js';
-import { toMiddleware } from './handler.js';
+import { AUTH_STATE, refuse } from './handler.js';
 import type { Middleware, ProtectedRequest } from './handler.js';
-import { RESOURCE_SERVER } from './handler.js';
 
 /** Options of {@link requireRole}. */
 export interface RoleOptions {
@@ -15,13 +16,39 @@ export interface RoleOptions {
 }
 
 function ruleMiddleware(rule: RouteRule<ProtectedRequest>): Middleware {
-  return toMiddleware(async (req) => {
-    const server = req[RESOURCE_SERVER];
-    if (!server) throw new TypeError('require*() middleware must run after protect()');
-    if (!req.auth) throw new MissingTokenError();
-    req.auth = await server.authorize(req.auth, bindRule(rule, req.auth, req));
-    return server;
-  });
+  // A rule without an organization function is the same on every request: bind it once.
+  const fixed: readonly Requirement[] | undefined = rule.organization === undefined ? [rule.requirement] : undefined;
+  return (req, res, next) => {
+    const state = req[AUTH_STATE];
+    if (!state) {
+      next(new TypeError('require*() middleware must run after protect()'));
+      return;
+    }
+    const principal = req.auth;
+    if (!principal) {
+      refuse(req, res, next, new MissingTokenError());
+      return;
+    }
+    const requirements = fixed ?? [bindRule(rule, principal, req)];
+    try {
+      const allowed = state.server[FAST_AUTHORIZE]?.(principal, requirements);
+      if (allowed) {
+        req.auth = allowed;
+        next();
+        return;
+      }
+    } catch (error) {
+      refuse(req, res, next, error);
+      return;
+    }
+    state.server.authorize(principal, requirements).then(
+      (allowed) => {
+        req.auth = allowed;
+        next();
+      },
+      (error: unknown) => refuse(req, res, next, error),
+    );
+  };
 }
 
 function names(list: readonly string[], fn: string): readonly string[] {

@@ -30,13 +30,26 @@ export function bearerRequest(request: PlatformRequest): BearerRequest {
   const node = (request.raw ?? request) as IncomingMessage & { originalUrl?: string };
   return {
     headers: node.headers,
-    headersDistinct: node.headersDistinct,
+    // Node builds headersDistinct (a copy of every header) on first access: only when asked.
+    get headersDistinct() {
+      return node.headersDistinct;
+    },
     rawHeaders: node.rawHeaders,
     url: node.originalUrl ?? node.url,
     body: request.body,
     method: node.method,
-    protocol: request.protocol,
+    get protocol() {
+      return request.protocol;
+    },
   };
+}
+
+/**
+ * What the synchronous fast path reads: on Express the request itself (an IncomingMessage
+ * with the parsed body), on Fastify the view above.
+ */
+export function fastBearerRequest(request: PlatformRequest): BearerRequest {
+  return request.raw ? bearerRequest(request) : (request as unknown as BearerRequest);
 }
 
 /** Route, request id and client address of a request, for the audit event. */

@@ -1,5 +1,6 @@
-import { trace } from '@opentelemetry/api';
-import type { Span, Tracer, TracerProvider } from '@opentelemetry/api';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { ROOT_CONTEXT, context, trace } from '@opentelemetry/api';
+import type { Context, ContextManager, Span, Tracer, TracerProvider } from '@opentelemetry/api';
 import { createTestIssuer } from '../../lib/testing/index.js';
 import { createResourceServer } from '../../lib/core/resource-server.js';
 import { loadTelemetry } from '../../lib/core/telemetry.js';
@@ -11,14 +12,34 @@ interface Recorded {
   ended: boolean;
 }
 
+/** A minimal AsyncLocalStorage context manager (what @opentelemetry/context-async-hooks provides). */
+class TestContextManager implements ContextManager {
+  readonly #storage = new AsyncLocalStorage<Context>();
+  active(): Context { return this.#storage.getStore() ?? ROOT_CONTEXT; }
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+    return this.#storage.run(ctx, () => fn.call(thisArg, ...args));
+  }
+  bind<T>(_ctx: Context, target: T): T { return target; }
+  enable(): this { return this; }
+  disable(): this { return this; }
+}
+
 describe('OpenTelemetry', () => {
   const spans: Recorded[] = [];
+  const requestSpan: Recorded = { name: 'GET /orders', attributes: {}, ended: false };
+  const activeSpan = {
+    isRecording: () => true,
+    setAttributes(attributes: Record<string, unknown>) { Object.assign(requestSpan.attributes, attributes); return this; },
+    spanContext: () => ({ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1 }),
+  } as unknown as Span;
   beforeAll(async () => {
+    context.setGlobalContextManager(new TestContextManager());
     const tracer = {
       startSpan(name: string) {
         const span: Recorded = { name, attributes: {}, ended: false };
         spans.push(span);
         return {
+          isRecording: () => true,
           setAttributes(attributes: Record<string, unknown>) { Object.assign(span.attributes, attributes); return this; },
           setStatus(status: { code: number }) { span.status = status; return this; },
           end() { span.ended = true; },
@@ -28,7 +49,10 @@ describe('OpenTelemetry', () => {
     trace.setGlobalTracerProvider({ getTracer: () => tracer } as TracerProvider);
     await loadTelemetry();
   });
-  afterAll(() => trace.disable());
+  afterAll(() => {
+    trace.disable();
+    context.disable();
+  });
 
   it('records an auth span with the decision and end-user attributes, never the token', async () => {
     const issuer = await createTestIssuer();
@@ -37,9 +61,16 @@ describe('OpenTelemetry', () => {
       const token = await issuer.mintJwt(issuer.roleClaims(['orders.read']));
       const principal = await rs.verifyToken(token);
       const request = { route: { method: 'GET', template: '/orders', path: '/orders' }, requestId: 'r1', ip: '127.0.0.1', startedAt: performance.now() };
+      // Outside a recording request span nothing is recorded (no SDK, no instrumentation).
       rs.record(request, { principal });
-      rs.record(request, { error: new (await import('../../lib/core/errors.js')).IssuerUnavailableError('down') });
+      expect(spans).toHaveLength(0);
+      const { IssuerUnavailableError } = await import('../../lib/core/errors.js');
+      context.with(trace.setSpan(context.active(), activeSpan), () => {
+        rs.record(request, { principal });
+        rs.record(request, { error: new IssuerUnavailableError('down') });
+      });
       expect(spans).toHaveLength(2);
+      expect(requestSpan.attributes).toEqual({ 'enduser.id': '200000000000000001', 'user.roles': ['orders.read'] });
       expect(spans[0]).toMatchObject({
         name: 'zitadel-resource-server auth',
         ended: true,

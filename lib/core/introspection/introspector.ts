@@ -66,6 +66,22 @@ export class Introspector {
     return pending;
   }
 
+  /**
+   * The cached verdict, when the cache answers synchronously (the memory cache) and the
+   * entry is usable; `undefined` otherwise (then call {@link introspect}).
+   */
+  cachedSync(hash: string): IntrospectionResult | undefined {
+    let cached: CachedIntrospection | Promise<CachedIntrospection | undefined> | undefined;
+    try {
+      cached = this.options.cache.get(hash);
+    } catch {
+      return undefined;
+    }
+    if (cached === undefined || cached instanceof Promise) return undefined;
+    const now = this.options.now();
+    return cached.askedBy === this.options.askedBy && now < cached.expiresAt ? cached.result : undefined;
+  }
+
   async #cached(hash: string): Promise<CachedIntrospection | undefined> {
     try {
       return await this.options.cache.get(hash);
