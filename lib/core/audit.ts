@@ -38,8 +38,12 @@ export interface AuditEvent {
   readonly durationMs: number;
 }
 
-/** Receives audit events. Must not throw (errors are swallowed and logged once). */
-export type AuditSink = (event: AuditEvent) => void;
+/**
+ * Receives audit events. Must not throw (errors are swallowed and logged once). An optional
+ * `enabled()` lets a sink say it would drop events anyway (e.g. its logger is off), so none
+ * are built.
+ */
+export type AuditSink = ((event: AuditEvent) => void) & { readonly enabled?: () => boolean };
 
 /** What an adapter knows about the request. */
 export interface AuditRequest {

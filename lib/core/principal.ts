@@ -1,4 +1,5 @@
 import { InvalidTokenError } from './errors.js';
+import type { ClaimInterner } from './interner.js';
 
 /** How the caller's token was checked. */
 export type VerifiedBy = 'jwks' | 'introspection';
@@ -44,6 +45,8 @@ export interface PrincipalOptions {
   readonly rolesClaim: string | undefined;
   /** The configured issuer, used when an introspection answer has no `iss`. */
   readonly issuer: string;
+  /** Shares repeated claim values between principals (memory of the verified-token cache). */
+  readonly interner?: ClaimInterner | undefined;
 }
 
 export interface TokenFacts {
@@ -60,7 +63,10 @@ const ZITADEL_RESOURCE_OWNER = 'urn:zitadel:iam:user:resourceowner:id';
  * Turns verified claims into a {@link Principal}. Roles are read from role claims only,
  * never from `scope` (ZITADEL lists every project role in a PAT's scope, granted or not).
  */
-export function toPrincipal(claims: Record<string, unknown>, facts: TokenFacts, options: PrincipalOptions): Principal {
+export function toPrincipal(input: Record<string, unknown>, facts: TokenFacts, options: PrincipalOptions): Principal {
+  const interner = options.interner;
+  // A frozen claims object was interned when it was first turned into a principal.
+  const claims = interner && !Object.isFrozen(input) ? interner.intern(input) : input;
   const subject = stringClaim(claims, 'sub');
   const clientId = stringClaim(claims, 'client_id') ?? stringClaim(claims, 'azp');
   const resolvedSubject = subject ?? clientId;
@@ -74,16 +80,28 @@ export function toPrincipal(claims: Record<string, unknown>, facts: TokenFacts, 
     clientId,
     organizationId: options.preset === 'zitadel' ? stringClaim(claims, ZITADEL_RESOURCE_OWNER) : undefined,
     scopes: frozenList(readScopes(claims)),
-    roles: options.preset === 'zitadel' ? zitadelRoles(claims, options.projectId) : genericRoles(claims, options.rolesClaim),
+    roles: readRoles(claims, options),
     tokenId: jti ?? facts.shortHash,
     verifiedBy: facts.verifiedBy,
     tokenKind: facts.tokenKind,
     issuer: stringClaim(claims, 'iss') ?? options.issuer,
-    audience: frozenList(readAudience(claims.aud)),
+    audience:
+      interner && Array.isArray(claims.aud) ? interner.derive(claims.aud, () => frozenList(readAudience(claims.aud))) : frozenList(readAudience(claims.aud)),
     expiresAt: typeof exp === 'number' && Number.isFinite(exp) ? new Date(exp * 1000) : undefined,
     // The verified claims object is ours (a fresh jose payload or introspection answer): frozen, not copied.
     claims: Object.freeze(claims),
   });
+}
+
+function readRoles(claims: Record<string, unknown>, options: PrincipalOptions): Readonly<Record<string, readonly string[]>> {
+  if (options.preset !== 'zitadel') return genericRoles(claims, options.rolesClaim);
+  const claimName = options.projectId === undefined ? ZITADEL_ROLES : `urn:zitadel:iam:org:project:${options.projectId}:roles`;
+  const claim = claims[claimName];
+  // One roles map per distinct (interned) role claim: tokens of one service user share it.
+  if (options.interner && claim !== null && typeof claim === 'object') {
+    return options.interner.derive(claim, () => zitadelRoles(claims, options.projectId));
+  }
+  return zitadelRoles(claims, options.projectId);
 }
 
 const EMPTY: readonly string[] = Object.freeze([]);

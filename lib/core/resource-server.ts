@@ -73,10 +73,6 @@ export interface ResourceServer {
   record(request: AuditRequest | (() => AuditRequest), outcome: { principal?: Principal | undefined; error?: unknown; status?: number }): void;
 }
 
-interface CachedJwt {
-  readonly principal: Principal;
-}
-
 /**
  * Creates a resource server. Options are validated here, once; nothing is fetched until
  * the first token needs it.
@@ -98,7 +94,7 @@ class DefaultResourceServer implements ResourceServer {
   readonly #log: ThrottledLog;
   readonly #issuers: readonly TrustedIssuer[];
   readonly #byIssuer: ReadonlyMap<string, TrustedIssuer>;
-  readonly #jwtCache: MemoryTokenCache<CachedJwt> | undefined;
+  readonly #jwtCache: MemoryTokenCache<Principal> | undefined;
   /** The token behind each principal, for later introspection. Memory only, never serialized. */
   readonly #tokens = new WeakMap<Principal, string>();
   readonly #challengeOptions: ChallengeOptions;
@@ -121,7 +117,7 @@ class DefaultResourceServer implements ResourceServer {
     this.#log = new ThrottledLog(options.logger, 60_000, options.now);
     this.#issuers = options.issuers.map((config) => new TrustedIssuer(config, options, this.#log));
     this.#byIssuer = new Map(this.#issuers.map((issuer) => [issuer.config.issuer, issuer]));
-    this.#jwtCache = options.jwtCacheMax > 0 ? new MemoryTokenCache<CachedJwt>({ max: options.jwtCacheMax }) : undefined;
+    this.#jwtCache = options.jwtCacheMax > 0 ? new MemoryTokenCache<Principal>({ max: options.jwtCacheMax }) : undefined;
     this.#introspects = this.#issuers.some((issuer) => issuer.introspects);
     this.#onlyIntrospector = this.#issuers.length === 1 && this.#introspects ? this.#issuers[0] : undefined;
   }
@@ -139,8 +135,8 @@ class DefaultResourceServer implements ResourceServer {
       const hash = hashToken(token);
       const cached = this.#jwtCache?.get(hash);
       let principal: Principal | undefined;
-      if (cached && this.#stillValid(cached.principal)) {
-        principal = cached.principal;
+      if (cached && this.#stillValid(cached)) {
+        principal = cached;
       } else if (this.#onlyIntrospector && !token.includes('.')) {
         const result = this.#onlyIntrospector.cachedIntrospection(hash);
         if (result === undefined) return undefined;
@@ -260,7 +256,7 @@ class DefaultResourceServer implements ResourceServer {
   }
 
   record(request: AuditRequest | (() => AuditRequest), outcome: { principal?: Principal | undefined; error?: unknown; status?: number }): void {
-    const sink = this.options.audit;
+    const sink = this.options.audit?.enabled?.() === false ? undefined : this.options.audit;
     const sampled = outcome.error !== undefined || this.#sampleAllowed();
     const traced = telemetryActive();
     if (!traced && !(sink && sampled)) return;
@@ -285,7 +281,7 @@ class DefaultResourceServer implements ResourceServer {
   async #verify(token: string, hash: string): Promise<Principal> {
     // A verified JWT seen before costs a hash and a lookup: no parsing, no signature check.
     const cached = this.#jwtCache?.get(hash);
-    if (cached && this.#stillValid(cached.principal)) return cached.principal;
+    if (cached && this.#stillValid(cached)) return cached;
     const classified = classifyToken(token);
     if (classified.kind === 'jwt') {
       const issuer = this.#issuerOfJwt(token);
@@ -352,7 +348,7 @@ class DefaultResourceServer implements ResourceServer {
 
   #cacheJwt(hash: string, principal: Principal): void {
     if (!this.#jwtCache || principal.expiresAt === undefined) return;
-    this.#jwtCache.set(hash, { principal }, principal.expiresAt.getTime() - this.options.now());
+    this.#jwtCache.set(hash, principal, principal.expiresAt.getTime() - this.options.now());
   }
 
   #stillValid(principal: Principal): boolean {

@@ -5,6 +5,7 @@ import { clientSecretBasic, privateKeyJwt } from './introspection/client-auth.js
 import type { IntrospectionResult } from './introspection/introspection-client.js';
 import { Introspector } from './introspection/introspector.js';
 import type { CachedIntrospection } from './introspection/introspector.js';
+import { ClaimInterner } from './interner.js';
 import { JwksKeyStore } from './jwks.js';
 import { JwtVerifier } from './jwt-verifier.js';
 import type { ThrottledLog } from './logger.js';
@@ -22,6 +23,7 @@ export class TrustedIssuer {
   readonly #verifier: JwtVerifier;
   readonly #introspector: Introspector | undefined;
   readonly #fromIntrospection = new WeakMap<object, Principal>();
+  readonly #interner = new ClaimInterner();
 
   constructor(
     readonly config: ResolvedIssuer,
@@ -122,7 +124,7 @@ export class TrustedIssuer {
     return toPrincipal(
       claims,
       { verifiedBy, tokenKind, shortHash: shortTokenHash(hash) },
-      { preset: this.config.claims, projectId: this.config.projectId, rolesClaim: this.config.rolesClaim, issuer: this.config.issuer },
+      { preset: this.config.claims, projectId: this.config.projectId, rolesClaim: this.config.rolesClaim, issuer: this.config.issuer, interner: this.#interner },
     );
   }
 }

@@ -3,6 +3,7 @@ import type { DynamicModule, MiddlewareConsumer, NestModule, Provider } from '@n
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { writeMetadata } from '../core/resource-metadata.js';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import type { AuditEvent, AuditSink } from '../core/audit.js';
 import { ResourceServerOptionsError } from '../core/errors.js';
 import { createResourceServer } from '../core/resource-server.js';
 import type { ResourceServer } from '../core/resource-server.js';
@@ -24,14 +25,20 @@ const serverProvider: Provider = {
     if (options?.policy !== undefined && options.policy !== 'explicit' && options.policy !== 'implicit') {
       throw new ResourceServerOptionsError('"policy" option must be "explicit" or "implicit"');
     }
-    const auditLogger = new Logger('ResourceServerAudit');
-    return createResourceServer({
-      logger: new Logger('ResourceServer'),
-      audit: (event) => auditLogger.log(JSON.stringify(event)),
-      ...options,
-    });
+    return createResourceServer({ logger: new Logger('ResourceServer'), audit: nestLoggerAuditSink(), ...options });
   },
 };
+
+/**
+ * The default audit sink in Nest: one JSON line per event through Nest's `Logger`
+ * (context `ResourceServerAudit`). When the app's logger does not print `log` lines
+ * (`logger: false`, or levels without `log`), no event is even built.
+ */
+function nestLoggerAuditSink(): AuditSink {
+  const logger = new Logger('ResourceServerAudit');
+  const enabled = (): boolean => (typeof Logger.isLevelEnabled === 'function' ? Logger.isLevelEnabled('log') : true);
+  return Object.assign((event: AuditEvent) => logger.log(JSON.stringify(event)), { enabled });
+}
 
 const globalGuard: Provider = { provide: APP_GUARD, useClass: ResourceServerGuard };
 
