@@ -57,10 +57,12 @@ export async function evaluateRequirement(principal: Principal, requirement: Req
 /** The synchronous part of {@link evaluateRequirement}: scopes and roles, not predicates. */
 export function checkRequirement(principal: Principal, requirement: Requirement): void {
   const granted = principal.scopes;
-  const required = requirement.scopes ?? [];
-  const missing = required.filter((scope) => !granted.includes(scope));
-  if (missing.length > 0) {
-    throw new InsufficientScopeError('ERR_SCOPE_INSUFFICIENT', `Missing scope: ${missing.join(' ')}`, required);
+  const required = requirement.scopes;
+  if (required !== undefined && required.length > 0) {
+    const missing = required.filter((scope) => !granted.includes(scope));
+    if (missing.length > 0) {
+      throw new InsufficientScopeError('ERR_SCOPE_INSUFFICIENT', `Missing scope: ${missing.join(' ')}`, required);
+    }
   }
   const anyOf = requirement.anyScopes ?? [];
   if (anyOf.length > 0 && !anyOf.some((scope) => granted.includes(scope))) {
@@ -75,9 +77,10 @@ export function checkRequirement(principal: Principal, requirement: Requirement)
 }
 
 function hasAnyRole(principal: Principal, requirement: RoleRequirement): boolean {
-  return requirement.anyOf.some((role) => {
-    if (!Object.hasOwn(principal.roles, role)) return false;
-    if (requirement.organizationId === undefined) return true;
-    return principal.roles[role]!.includes(requirement.organizationId);
-  });
+  const { roles } = principal;
+  for (const role of requirement.anyOf) {
+    if (!Object.hasOwn(roles, role)) continue;
+    if (requirement.organizationId === undefined || roles[role]!.includes(requirement.organizationId)) return true;
+  }
+  return false;
 }

@@ -7,7 +7,7 @@ import type { FastPaths, ResourceServer } from '../core/resource-server.js';
 import { bindRule } from '../core/route-rule.js';
 import type { RouteRule } from '../core/route-rule.js';
 import type { Principal } from '../core/principal.js';
-import { PRINCIPAL, PUBLIC_ROUTE, RESOURCE_SERVER, ROUTE_RULES } from './resource-server.constants.js';
+import { PUBLIC_ROUTE, RESOURCE_SERVER, ROUTE_RULES } from './resource-server.constants.js';
 import { auditRequest, bearerRequest, fastBearerRequest, httpRefusal, httpRequest, writeHeaders } from './resource-server.request.js';
 import type { HeaderWriter, PlatformRequest } from './resource-server.request.js';
 import { contextAccess, keepPrincipal } from './contexts/index.js';
@@ -49,7 +49,6 @@ export class ResourceServerGuard implements CanActivate {
     const startedAt = performance.now();
     const policy = this.#policy(context);
     const request = httpRequest(context);
-    request[PRINCIPAL] = undefined;
     const server = this.server;
     // A token whose verdict is cached, on a route that needs no I/O: decided in this tick.
     let principal: Principal | undefined;
@@ -81,7 +80,7 @@ export class ResourceServerGuard implements CanActivate {
   }
 
   #allow(request: PlatformRequest, principal: Principal, startedAt: number): true {
-    request[PRINCIPAL] = principal;
+    keepPrincipal(request, principal);
     request.auth = principal;
     this.server.record(() => auditRequest(request, startedAt), { principal });
     return true;

@@ -6,7 +6,6 @@ import type { BearerRequest } from '../core/bearer.js';
 import type { ErrorResponse } from '../core/challenge.js';
 import type { Principal } from '../core/principal.js';
 import { heldPrincipal, holderOf } from './contexts/holder.js';
-import { PRINCIPAL } from './resource-server.constants.js';
 
 /** An Express request, or a Fastify request (with its Node request in `raw`). */
 export interface PlatformRequest {
@@ -16,8 +15,8 @@ export interface PlatformRequest {
   readonly url?: string;
   /** `http` or `https` (Express and Fastify both honour their trust-proxy settings). */
   readonly protocol?: string;
+  /** The caller, also set by the guard for interceptors and filters (`@Caller()` is the typed way). */
   auth?: Principal | undefined;
-  [PRINCIPAL]?: Principal | undefined;
 }
 
 /** The platform's request of an HTTP context. */
@@ -102,6 +101,6 @@ export function httpRefusal(response: ErrorResponse, error: unknown): HttpExcept
  */
 export function principalOf(context: ExecutionContext): Principal | undefined {
   const type = context.getType<string>();
-  if (type === 'http') return httpRequest(context)[PRINCIPAL];
+  if (type === 'http') return heldPrincipal(httpRequest(context) as object);
   return heldPrincipal(holderOf(type, context));
 }

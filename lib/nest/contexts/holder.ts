@@ -4,7 +4,7 @@ import type { Principal } from '../../core/principal.js';
 /**
  * Principals of non-HTTP calls, keyed by the object that lives exactly as long as the call
  * (or its connection): the GraphQL context of an operation, the RPC context of a message,
- * the socket of a WebSocket connection. HTTP keeps its principal on the request instead.
+ * the socket of a WebSocket connection, and the request of an HTTP call.
  */
 const principals = new WeakMap<object, Principal>();
 
