@@ -1,8 +1,11 @@
 // How a ZITADEL service user gets an access token, the three ways of ZITADEL's
-// service-user guide. Plain fetch and jose; nothing here is specific to this package.
+// service-user guide. The JWT profile grant and client credentials go through this
+// package's token source (`zitadel-resource-server/client`), as an API that calls other
+// APIs would; revocation is plain fetch and jose.
 import { createPrivateKey, randomUUID } from 'node:crypto';
 
 import { SignJWT } from 'jose';
+import { createTokenSource } from 'zitadel-resource-server/client';
 
 /** A service user's key file, as downloaded from the ZITADEL console (Keys tab). */
 export interface ServiceAccountKeyFile {
@@ -32,7 +35,6 @@ interface Endpoints {
   readonly revocation: string;
 }
 
-const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const TIMEOUT_MS = 5000;
 
@@ -65,24 +67,16 @@ export class ZitadelTokenClient {
    * Private key JWT: the JWT profile grant (RFC 7523). The service user signs a short
    * assertion with its key (RS256, `kid` = key id, `iss` = `sub` = user id,
    * `aud` = the instance) and trades it for an access token. No client secret involved.
+   * A new token source per call, so every call gets a fresh token (a long-lived source
+   * would cache and refresh it).
    */
   async jwtProfile(keyFile: ServiceAccountKeyFile, scope: string): Promise<string> {
-    const now = Math.floor(Date.now() / 1000);
-    const assertion = await new SignJWT({})
-      .setProtectedHeader({ alg: 'RS256', kid: keyFile.keyId })
-      .setIssuer(keyFile.userId)
-      .setSubject(keyFile.userId)
-      .setAudience(this.issuer)
-      .setIssuedAt(now)
-      .setExpirationTime(now + 60)
-      .sign(createPrivateKey(keyFile.key));
-    return this.#token(new URLSearchParams({ grant_type: JWT_BEARER_GRANT, assertion, scope }), {});
+    return createTokenSource({ issuer: this.issuer, scope, credentials: { type: 'jwt_profile', keyFile } }).getToken();
   }
 
   /** Client credentials: the service user's client id and secret, HTTP Basic. */
   async clientCredentials(clientId: string, clientSecret: string, scope: string): Promise<string> {
-    const form = new URLSearchParams({ grant_type: 'client_credentials', scope });
-    return this.#token(form, { authorization: basic(clientId, clientSecret) });
+    return createTokenSource({ issuer: this.issuer, scope, credentials: { type: 'client_credentials', clientId, clientSecret } }).getToken();
   }
 
   /** RFC 7009 revocation, authenticated as `auth` (the token's own client, or the API application). */
@@ -98,16 +92,6 @@ export class ZitadelTokenClient {
     }
     const response = await post(revocation, form, headers);
     if (!response.ok) throw new Error(`revocation refused: HTTP ${response.status} ${await errorOf(response)}`);
-  }
-
-  async #token(form: URLSearchParams, headers: Record<string, string>): Promise<string> {
-    const { token } = await this.#discover();
-    const response = await post(token, form, headers);
-    const body = (await response.json().catch(() => ({}))) as { access_token?: unknown; error?: unknown; error_description?: unknown };
-    if (!response.ok || typeof body.access_token !== 'string') {
-      throw new Error(`token request failed: HTTP ${response.status} ${String(body.error ?? '')} ${String(body.error_description ?? '')}`.trim());
-    }
-    return body.access_token;
   }
 
   #discover(): Promise<Endpoints> {
