@@ -34,7 +34,7 @@ function contextOf(type: string, args: unknown[], method: keyof Handlers = 'any'
   } as unknown as ExecutionContext;
 }
 
-async function outcome(promise: Promise<boolean>): Promise<unknown> {
+async function outcome(promise: boolean | Promise<boolean>): Promise<unknown> {
   try {
     return await promise;
   } catch (error) {

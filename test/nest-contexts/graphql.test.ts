@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { Module } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { InlineExpressApolloDriver } from './apollo-express.js';
+import { ApolloDriver } from '@nestjs/apollo';
 import type { ApolloDriverConfig } from '@nestjs/apollo';
 import { Args, Field, GraphQLModule, ObjectType, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import type { Principal } from '../../lib/core/principal.js';
@@ -89,7 +89,7 @@ describe('GraphQL resolvers (Apollo on Express)', () => {
     @Module({
       imports: [
         ResourceServerModule.forRoot(fixture.options),
-        GraphQLModule.forRoot<ApolloDriverConfig>({ driver: InlineExpressApolloDriver, autoSchemaFile: true }),
+        GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, autoSchemaFile: true }),
       ],
       providers: [OrdersResolver],
     })

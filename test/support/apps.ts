@@ -7,6 +7,7 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import express from 'express';
+import express4 from 'express4';
 import type { Request, Response } from 'express';
 import { createResourceServer } from '../../lib/core/resource-server.js';
 import type { ResourceServerOptions } from '../../lib/core/options.js';
@@ -22,8 +23,14 @@ import {
   ResourceServerModule,
 } from '../../lib/nest/index.js';
 
-export type AppKind = 'express' | 'nest-express' | 'nest-fastify';
-export const APP_KINDS: readonly AppKind[] = ['express', 'nest-express', 'nest-fastify'];
+export type AppKind = 'express' | 'express4' | 'nest-express' | 'nest-fastify';
+/** Express 5 and 4 (the peer range), Nest on Express and on Fastify. */
+export const APP_KINDS: readonly AppKind[] = ['express', 'express4', 'nest-express', 'nest-fastify'];
+
+/** True for the plain Express apps (either major). */
+export function isExpress(kind: AppKind): boolean {
+  return kind === 'express' || kind === 'express4';
+}
 
 export interface RunningApp {
   readonly url: string;
@@ -71,9 +78,9 @@ class ReportsController {
   @Get('export') @RequireRole('reports.export') export(@Caller() caller: Principal) { return summary(caller); }
 }
 
-function expressApp(options: ResourceServerOptions): express.Express {
+function expressApp(options: ResourceServerOptions, major: 4 | 5): express.Express {
   const rs = createResourceServer(options);
-  const app = express();
+  const app = major === 5 ? express() : (express4 as unknown as typeof express)();
   if (rs.options.resourceMetadata) app.use(resourceMetadata(rs));
   const json = (req: Request, res: Response) => res.json(summary(req.auth));
   app.get('/public', protect(rs, { optional: true }), json);
@@ -107,8 +114,8 @@ async function nestApp(kind: 'nest-express' | 'nest-fastify', options: ResourceS
 
 /** Starts the test routes on one framework, on 127.0.0.1 and a random port. */
 export async function startApp(kind: AppKind, options: ResourceServerOptions, logger: LoggerService | false = false): Promise<RunningApp> {
-  if (kind !== 'express') return nestApp(kind, options, logger);
-  const server = expressApp(options).listen(0, '127.0.0.1');
+  if (!isExpress(kind)) return nestApp(kind as 'nest-express' | 'nest-fastify', options, logger);
+  const server = expressApp(options, kind === 'express4' ? 4 : 5).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { AuthErrorCode } from '../../../lib/core/errors.js';
 import { MemoryRevocationList } from '../../../lib/core/revocation.js';
 import type { AppKind } from '../../support/apps.js';
+import { isExpress } from '../../support/apps.js';
 import type { AttackContext } from './attack-context.js';
 import { TRUSTED_EC_KID, TRUSTED_RSA_KID } from './attack-context.js';
 
@@ -329,7 +330,7 @@ export const CORPUS: readonly AttackCase[] = [
       };
     },
     // The Express test app has no body parser before protect(): the body is invisible to it.
-    expect: (kind) => (kind === 'express' ? missing : invalidRequest(D.body)),
+    expect: (kind) => (isExpress(kind) ? missing : invalidRequest(D.body)),
   },
   {
     id: 'T23',
@@ -833,7 +834,7 @@ export const CORPUS: readonly AttackCase[] = [
     expect: (kind) =>
       kind === 'nest-fastify'
         ? insufficient('ERR_ROLE_INSUFFICIENT', 'Missing role: one of orders.admin')
-        : { status: 404, audited: kind === 'express' },
+        : { status: 404, audited: isExpress(kind) },
   },
 ];
 
