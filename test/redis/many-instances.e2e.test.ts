@@ -5,23 +5,14 @@
 import type { Redis } from 'ioredis';
 import { hashToken } from '../../lib/core/token-hash.js';
 import type { ResourceServerOptions } from '../../lib/core/options.js';
-import { RedisRevocationList, RedisTokenCache } from '../../lib/redis/index.js';
 import { createTestIssuer } from '../../lib/testing/index.js';
 import type { TestIssuer } from '../../lib/testing/index.js';
-import { startApp } from '../support/apps.js';
-import type { AppKind, RunningApp } from '../support/apps.js';
-import { LogCapture } from '../support/log-capture.js';
+import type { AppKind } from '../support/apps.js';
 import { get } from '../support/send.js';
-import { connectRedis, deleteAll, scanAll, uniquePrefix, waitFor } from './redis-support.js';
+import { connectRedis, deleteAll, scanAll, startRedisInstance, uniquePrefix, waitFor } from './redis-support.js';
+import type { RedisInstance } from './redis-support.js';
 
-interface Instance {
-  readonly app: RunningApp;
-  readonly redis: Redis;
-  readonly cache: RedisTokenCache;
-  readonly revocation: RedisRevocationList;
-  readonly logs: LogCapture;
-  close(): Promise<void>;
-}
+type Instance = RedisInstance;
 
 describe('many instances sharing Redis', () => {
   let admin: Redis;
@@ -34,37 +25,8 @@ describe('many instances sharing Redis', () => {
   const messages: string[] = [];
   let listener: Redis;
 
-  async function instance(kind: AppKind, linkCache: boolean, overrides: Partial<ResourceServerOptions> = {}): Promise<Instance> {
-    const logs = new LogCapture();
-    const redis = await connectRedis();
-    const cache = new RedisTokenCache({ redis, prefix, logger: logs });
-    const revocation = new RedisRevocationList({ redis, prefix, logger: logs, ...(linkCache ? { cache } : {}) });
-    await revocation.ready();
-    const app = await startApp(
-      kind,
-      {
-        issuer: issuer.issuer,
-        audience: issuer.audience,
-        projectId: issuer.projectId,
-        introspection: { auth: { type: 'client_secret_basic', ...issuer.introspectionClient }, cache },
-        revocation,
-        logger: logs,
-        ...overrides,
-      },
-      logs,
-    );
-    return {
-      app,
-      redis,
-      cache,
-      revocation,
-      logs,
-      async close() {
-        await app.close();
-        await revocation.close();
-        await redis.quit();
-      },
-    };
+  function instance(kind: AppKind, linkCache: boolean, overrides: Partial<ResourceServerOptions> = {}): Promise<Instance> {
+    return startRedisInstance({ kind, issuer, prefix, linkCache, overrides });
   }
 
   function opaque(claims: Record<string, unknown> = {}): string {

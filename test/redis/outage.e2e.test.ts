@@ -2,31 +2,21 @@
  * Redis goes away mid-test (a private redis-server, killed or paused): requests go on per
  * the documented semantics and none waits much longer than the Redis command timeout.
  */
-import type { Redis } from 'ioredis';
 import type { ResourceServerOptions } from '../../lib/core/options.js';
-import { RedisRevocationList, RedisTokenCache } from '../../lib/redis/index.js';
 import { createTestIssuer } from '../../lib/testing/index.js';
 import type { TestIssuer } from '../../lib/testing/index.js';
-import { startApp } from '../support/apps.js';
-import type { AppKind, RunningApp } from '../support/apps.js';
-import { LogCapture } from '../support/log-capture.js';
+import type { AppKind } from '../support/apps.js';
 import { get } from '../support/send.js';
 import type { Sent } from '../support/send.js';
-import { connectRedis, startPrivateRedis, uniquePrefix, waitFor } from './redis-support.js';
-import type { PrivateRedis } from './redis-support.js';
+import { startPrivateRedis, startRedisInstance, uniquePrefix, waitFor } from './redis-support.js';
+import type { PrivateRedis, RedisInstance } from './redis-support.js';
 
 /** Redis command timeout of the cache and the list (the default). */
 const COMMAND_TIMEOUT_MS = 200;
 /** Longest a request may take while Redis is down: a few Redis deadlines plus the issuer call. */
 const MAX_REQUEST_MS = 4 * COMMAND_TIMEOUT_MS + 600;
 
-interface Instance {
-  readonly app: RunningApp;
-  readonly redis: Redis;
-  readonly revocation: RedisRevocationList;
-  readonly logs: LogCapture;
-  close(): Promise<void>;
-}
+type Instance = RedisInstance;
 
 describe('Redis outage', () => {
   let server: PrivateRedis;
@@ -35,36 +25,8 @@ describe('Redis outage', () => {
   let open: Instance;
   let closed: Instance;
 
-  async function instance(kind: AppKind, overrides: Partial<ResourceServerOptions>): Promise<Instance> {
-    const logs = new LogCapture();
-    const redis = await connectRedis(server.url);
-    const cache = new RedisTokenCache({ redis, prefix, logger: logs });
-    const revocation = new RedisRevocationList({ redis, prefix, cache, logger: logs });
-    await revocation.ready();
-    const app = await startApp(
-      kind,
-      {
-        issuer: issuer.issuer,
-        audience: issuer.audience,
-        projectId: issuer.projectId,
-        introspection: { auth: { type: 'client_secret_basic', ...issuer.introspectionClient }, cache },
-        revocation,
-        logger: logs,
-        ...overrides,
-      },
-      logs,
-    );
-    return {
-      app,
-      redis,
-      revocation,
-      logs,
-      async close() {
-        await app.close();
-        await revocation.close();
-        redis.disconnect();
-      },
-    };
+  function instance(kind: AppKind, overrides: Partial<ResourceServerOptions>): Promise<Instance> {
+    return startRedisInstance({ kind, issuer, prefix, url: server.url, overrides });
   }
 
   /** A request that must not hang. */

@@ -10,6 +10,12 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { redisClientOptions } from '../../lib/redis/index.js';
+import type { ResourceServerOptions } from '../../lib/core/options.js';
+import { RedisRevocationList, RedisTokenCache } from '../../lib/redis/index.js';
+import type { TestIssuer } from '../../lib/testing/index.js';
+import { startApp } from '../support/apps.js';
+import type { AppKind, RunningApp } from '../support/apps.js';
+import { LogCapture } from '../support/log-capture.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -140,5 +146,61 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     resume: () => void child?.kill('SIGCONT'),
     restart: launch,
     stop: kill,
+  };
+}
+
+/** One API instance backed by Redis: its own client, cache, revocation list and app. */
+export interface RedisInstance {
+  readonly app: RunningApp;
+  readonly redis: Redis;
+  readonly cache: RedisTokenCache;
+  readonly revocation: RedisRevocationList;
+  readonly logs: LogCapture;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an app of `kind` whose resource server uses a Redis cache and revocation list under
+ * `prefix` (the list purges the cache when `linkCache`), introspecting at `issuer`.
+ */
+export async function startRedisInstance(options: {
+  readonly kind: AppKind;
+  readonly issuer: TestIssuer;
+  readonly prefix: string;
+  readonly url?: string;
+  readonly linkCache?: boolean;
+  readonly overrides?: Partial<ResourceServerOptions>;
+}): Promise<RedisInstance> {
+  const { issuer, prefix } = options;
+  const logs = new LogCapture();
+  const redis = await connectRedis(options.url);
+  const cache = new RedisTokenCache({ redis, prefix, logger: logs });
+  const revocation = new RedisRevocationList({ redis, prefix, logger: logs, ...(options.linkCache === false ? {} : { cache }) });
+  await revocation.ready();
+  const app = await startApp(
+    options.kind,
+    {
+      issuer: issuer.issuer,
+      audience: issuer.audience,
+      projectId: issuer.projectId,
+      introspection: { auth: { type: 'client_secret_basic', ...issuer.introspectionClient }, cache },
+      revocation,
+      logger: logs,
+      ...options.overrides,
+    },
+    logs,
+  );
+  return {
+    app,
+    redis,
+    cache,
+    revocation,
+    logs,
+    async close() {
+      await app.close();
+      await revocation.close();
+      // disconnect(), not quit(): the server may be gone (outage tests).
+      redis.disconnect();
+    },
   };
 }

@@ -5,25 +5,12 @@
 import { createPrivateKey, randomUUID } from 'node:crypto';
 
 import { SignJWT } from 'jose';
+import type { ApplicationKeyFile } from 'zitadel-resource-server';
 import { createTokenSource } from 'zitadel-resource-server/client';
+import type { ServiceAccountKeyFile } from 'zitadel-resource-server/client';
 
-/** A service user's key file, as downloaded from the ZITADEL console (Keys tab). */
-export interface ServiceAccountKeyFile {
-  readonly type: 'serviceaccount';
-  readonly keyId: string;
-  /** PKCS#1 PEM. */
-  readonly key: string;
-  readonly userId: string;
-}
-
-/** An API application's key file ("Private Key JWT" authentication). */
-export interface ApplicationKeyFile {
-  readonly type: 'application';
-  readonly keyId: string;
-  readonly key: string;
-  readonly appId: string;
-  readonly clientId: string;
-}
+/** A service user's key file (Keys tab) and an API application's key file ("Private Key JWT"), as the package types them. */
+export type { ApplicationKeyFile, ServiceAccountKeyFile };
 
 /** How a confidential client authenticates at the token and revocation endpoints. */
 export type ClientAuth =
