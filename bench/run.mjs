@@ -31,6 +31,7 @@ const SERVERS = {
   'nest-zrs': { file: 'nest-zrs.mjs', label: 'Nest + zitadel-resource-server', framework: 'nest' },
   'express-oauth2-jwt-bearer': { file: 'express-oauth2-jwt-bearer.mjs', label: 'Express + express-oauth2-jwt-bearer', framework: 'express' },
   'nest-passport-jwt': { file: 'nest-passport-jwt.mjs', label: 'Nest + passport-jwt + jwks-rsa', framework: 'nest' },
+  'express-noop': { file: 'express-noop.mjs', label: 'Express + two middleware that pass (floor)', framework: 'express' },
   'nest-noop-guard': { file: 'nest-noop-guard.mjs', label: 'Nest + a guard that allows all (floor)', framework: 'nest' },
 };
 const BASELINE = { express: 'express/unguarded', nest: 'nest/unguarded' };
@@ -45,6 +46,7 @@ const SCENARIOS = {
 const RUNS = [
   ['express', 'unguarded'],
   ['nest', 'unguarded'],
+  ['express-noop', 'unguarded'],
   ['nest-noop-guard', 'unguarded'],
   ['express-zrs', 'jwt-repeated'],
   ['express-zrs', 'jwt-10k'],

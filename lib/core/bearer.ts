@@ -43,11 +43,15 @@ export interface Credentials {
 export function resolveCredentials(request: BearerRequest, methods: readonly BearerMethod[], acceptDpop: boolean): Credentials {
   let scheme: Credentials['scheme'] = 'bearer';
   const token = resolveWith(request, methods, (value) => {
-    const parsed = parseAuthorization(value, acceptDpop);
-    if (parsed) scheme = parsed.scheme;
-    return parsed?.token;
+    const end = schemeEnd(value);
+    if (isScheme(value, end, 'bearer')) return tokenAfter(value, end);
+    if (acceptDpop && isScheme(value, end, 'dpop')) {
+      scheme = 'dpop';
+      return tokenAfter(value, end);
+    }
+    return undefined;
   });
-  return { token, scheme };
+  return { token: validToken(token), scheme };
 }
 
 /**
@@ -62,31 +66,40 @@ export function resolveCredentials(request: BearerRequest, methods: readonly Bea
  * const token = resolveBearerToken(req, ['header']);
  */
 export function resolveBearerToken(request: BearerRequest, methods: readonly BearerMethod[]): string {
+  return validToken(resolveWith(request, methods, parseAuthorizationHeader));
+}
+
+/**
+ * Like {@link resolveBearerToken} without the final syntax check of the token itself, for
+ * a lookup of verdicts cached for tokens that passed it before. Call {@link validToken}
+ * before using the token for anything else.
+ */
+export function resolveBearerTokenForLookup(request: BearerRequest, methods: readonly BearerMethod[]): string {
   return resolveWith(request, methods, parseAuthorizationHeader);
 }
 
 function resolveWith(request: BearerRequest, methods: readonly BearerMethod[], parse: (value: string) => string | undefined): string {
-  const found: string[] = [];
-
-  const headerToken = fromHeader(request, parse);
-  if (headerToken !== undefined) found.push(headerToken);
+  // No arrays: this runs on every request.
+  let token = fromHeader(request, parse);
+  let carriers = token === undefined ? 0 : 1;
 
   const queryToken = fromQuery(request.url);
   if (queryToken !== undefined) {
     if (!methods.includes('query')) throw new InvalidRequestError('Tokens in the query string are not accepted');
-    found.push(queryToken);
+    token ??= queryToken;
+    carriers += 1;
   }
 
   const bodyToken = fromBody(request);
   if (bodyToken !== undefined) {
     if (!methods.includes('body')) throw new InvalidRequestError('Tokens in the request body are not accepted');
-    found.push(bodyToken);
+    token ??= bodyToken;
+    carriers += 1;
   }
 
-  if (found.length > 1) throw new InvalidRequestError('The token must be sent in exactly one place');
-  const token = found[0];
+  if (carriers > 1) throw new InvalidRequestError('The token must be sent in exactly one place');
   if (token === undefined) throw new MissingTokenError();
-  return validToken(token);
+  return token;
 }
 
 /**
@@ -94,50 +107,67 @@ function resolveWith(request: BearerRequest, methods: readonly BearerMethod[], p
  * `undefined` for another scheme, and throws for malformed `Bearer` credentials.
  */
 export function parseAuthorizationHeader(value: string): string | undefined {
-  return parseAuthorization(value, false)?.token;
+  const end = schemeEnd(value);
+  return isScheme(value, end, 'bearer') ? tokenAfter(value, end) : undefined;
 }
 
-function parseAuthorization(value: string, acceptDpop: boolean): Credentials | undefined {
-  const separator = value.search(/[ \t]/);
-  const name = (separator === -1 ? value : value.slice(0, separator)).toLowerCase();
-  const scheme = name === 'bearer' ? 'bearer' : name === 'dpop' && acceptDpop ? 'dpop' : undefined;
-  if (scheme === undefined) return undefined;
-  if (separator === -1) throw new InvalidRequestError('The Bearer credentials carry no token');
-  const rest = value.slice(separator);
-  const token = rest.replace(/^ +/, '');
-  if (token.length === rest.length) throw new InvalidRequestError('Malformed Bearer credentials');
-  if (token === '') throw new InvalidRequestError('The Bearer credentials carry no token');
-  return { token, scheme };
+/** Index of the first space or tab (the end of the auth-scheme), or the length. */
+function schemeEnd(value: string): number {
+  for (let i = 0; i < value.length; i += 1) {
+    const c = value.charCodeAt(i);
+    if (c === 0x20 || c === 0x09) return i;
+  }
+  return value.length;
+}
+
+/** Case-insensitive comparison of `value[0, end)` with a lower-case scheme name, without allocating. */
+function isScheme(value: string, end: number, scheme: string): boolean {
+  if (end !== scheme.length) return false;
+  for (let i = 0; i < end; i += 1) {
+    if ((value.charCodeAt(i) | 0x20) !== scheme.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** The token after the scheme: `1*SP token` (RFC 6750 §2.1). */
+function tokenAfter(value: string, end: number): string {
+  if (end === value.length) throw new InvalidRequestError('The Bearer credentials carry no token');
+  let start = end;
+  while (start < value.length && value.charCodeAt(start) === 0x20) start += 1;
+  if (start === end) throw new InvalidRequestError('Malformed Bearer credentials');
+  if (start === value.length) throw new InvalidRequestError('The Bearer credentials carry no token');
+  return value.slice(start);
 }
 
 function fromHeader(request: BearerRequest, parse: (value: string) => string | undefined): string | undefined {
-  const values = authorizationValues(request);
-  if (values.length > 1) throw new InvalidRequestError('Only one Authorization header is allowed');
-  const value = values[0];
+  const value = authorizationValue(request);
   if (value === undefined || value === '') return undefined;
   return parse(value);
 }
 
-function authorizationValues(request: BearerRequest): readonly string[] {
+/** The one Authorization header value; two or more are an invalid request. */
+function authorizationValue(request: BearerRequest): string | undefined {
   // rawHeaders first: Node builds headersDistinct (a copy of every header) on first access.
   const raw = request.rawHeaders;
   if (raw) {
-    let values: string[] | undefined;
+    let value: string | undefined;
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = raw[i]!;
-      if (name.length === 13 && name.toLowerCase() === 'authorization') (values ??= []).push(raw[i + 1]!);
+      if (name.length === 13 && isScheme(name, 13, 'authorization')) {
+        if (value !== undefined) throw TWO_HEADERS();
+        value = raw[i + 1]!;
+      }
     }
-    if (values) return values;
-    if (request.headers.authorization === undefined) return NONE;
+    if (value !== undefined || request.headers.authorization === undefined) return value;
   }
-  const distinct = request.headersDistinct?.authorization;
-  if (distinct) return distinct;
-  const header = request.headers.authorization;
-  if (header === undefined) return NONE;
-  return Array.isArray(header) ? header : [header];
+  const values = request.headersDistinct?.authorization ?? request.headers.authorization;
+  if (values === undefined) return undefined;
+  if (!Array.isArray(values)) return values as string;
+  if (values.length > 1) throw TWO_HEADERS();
+  return values[0];
 }
 
-const NONE: readonly string[] = Object.freeze([]);
+const TWO_HEADERS = (): InvalidRequestError => new InvalidRequestError('Only one Authorization header is allowed');
 
 function fromQuery(url: string | undefined): string | undefined {
   if (url === undefined) return undefined;
@@ -160,7 +190,8 @@ function fromBody(request: BearerRequest): string | undefined {
   return value;
 }
 
-function validToken(token: string): string {
+/** The RFC 6750 b64token syntax and a length cap. */
+export function validToken(token: string): string {
   if (token.length > MAX_TOKEN_LENGTH) throw new InvalidRequestError('The token is too long');
   if (!B64TOKEN.test(token)) throw new InvalidRequestError('Malformed Bearer credentials');
   return token;

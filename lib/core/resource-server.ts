@@ -2,7 +2,7 @@ import { decodeJwt } from 'jose';
 import { auditEvent } from './audit.js';
 import type { AuditRequest } from './audit.js';
 import { loadTelemetry, recordTelemetry, telemetryActive } from './telemetry.js';
-import { resolveBearerToken, resolveCredentials } from './bearer.js';
+import { MAX_TOKEN_LENGTH, resolveBearerToken, resolveBearerTokenForLookup, resolveCredentials, validToken } from './bearer.js';
 import type { BearerRequest, Credentials } from './bearer.js';
 import { DpopVerifier } from './dpop.js';
 import { buildChallenge, toErrorResponse } from './challenge.js';
@@ -131,19 +131,21 @@ class DefaultResourceServer implements ResourceServer {
   [FAST_PATH](request: BearerRequest): Principal | undefined {
     if (this.options.dpop || this.options.revocation) return undefined;
     try {
-      const token = resolveBearerToken(request, this.options.bearerMethods);
+      const token = resolveBearerTokenForLookup(request, this.options.bearerMethods);
+      if (token.length > MAX_TOKEN_LENGTH) validToken(token);
       const hash = hashToken(token);
       const cached = this.#jwtCache?.get(hash);
       let principal: Principal | undefined;
       if (cached && this.#stillValid(cached)) {
+        // Only canonical base64url JWTs are ever cached: the same string passed the syntax check.
         principal = cached;
-      } else if (this.#onlyIntrospector && !token.includes('.')) {
+      } else {
+        validToken(token);
+        if (!this.#onlyIntrospector || token.includes('.')) return undefined;
         const result = this.#onlyIntrospector.cachedIntrospection(hash);
         if (result === undefined) return undefined;
         if (!result.active) throw new InvalidTokenError('ERR_TOKEN_INACTIVE', 'The token is not active');
         principal = this.#onlyIntrospector.opaquePrincipal(result, hash);
-      } else {
-        return undefined;
       }
       if (this.#introspects) this.#tokens.set(principal, token);
       return principal;

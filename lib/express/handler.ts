@@ -10,15 +10,21 @@ export const AUTH_STATE = Symbol.for('zitadel-resource-server.express.state');
 /** How middleware reports a refusal. */
 export type ErrorMode = 'respond' | 'next';
 
-/** One small object per request: the server, the error mode, and audit bookkeeping. */
+/** What `protect()` leaves on a request: one object per `protect()` call, shared by its requests. */
 export interface AuthState {
   readonly server: ResourceServer & FastPaths;
   readonly mode: ErrorMode;
-  /** `performance.now()` when `protect()` started; 0 when nothing audits. */
+}
+
+/** Audit bookkeeping of one request, kept only when the server audits. */
+interface AuditMark {
+  /** `performance.now()` when `protect()` started. */
   readonly startedAt: number;
   /** A refusal was already audited (the allow event at `finish` is then skipped). */
   refused: boolean;
 }
+
+const audits = new WeakMap<ProtectedRequest, AuditMark>();
 
 /** The request as this middleware sees it (Express 4 and 5 requests fit). */
 export interface ProtectedRequest extends IncomingMessage {
@@ -39,18 +45,16 @@ export type Middleware = (req: ProtectedRequest, res: ServerResponse, next: Next
  * Starts the request's auth state; with an audit sink, the allow event is emitted when the
  * response finishes, unless a refusal was emitted first.
  */
-export function startState(req: ProtectedRequest, res: ServerResponse, server: ResourceServer & FastPaths, mode: ErrorMode): AuthState {
-  const existing = req[AUTH_STATE];
-  if (existing) return existing;
-  const audits = server.options.audit !== undefined;
-  const state: AuthState = { server, mode, startedAt: audits ? performance.now() : 0, refused: false };
+export function startState(req: ProtectedRequest, res: ServerResponse, state: AuthState): void {
+  if (req[AUTH_STATE]) return;
   req[AUTH_STATE] = state;
-  if (audits) {
-    res.once('finish', () => {
-      if (!state.refused) server.record(auditRequest(req, state.startedAt), { principal: req.auth, status: res.statusCode });
-    });
-  }
-  return state;
+  const { server } = state;
+  if (server.options.audit === undefined) return;
+  const mark: AuditMark = { startedAt: performance.now(), refused: false };
+  audits.set(req, mark);
+  res.once('finish', () => {
+    if (!mark.refused) server.record(auditRequest(req, mark.startedAt), { principal: req.auth, status: res.statusCode });
+  });
 }
 
 /** A refusal: audited once, then answered here (RFC 6750) or handed to `next(err)`. */
@@ -60,9 +64,11 @@ export function refuse(req: ProtectedRequest, res: ServerResponse, next: NextFun
     next(error);
     return;
   }
-  if (!state.refused) {
-    state.refused = true;
-    state.server.record(auditRequest(req, state.startedAt || performance.now()), { principal: req.auth, error });
+  const mark = audits.get(req);
+  if (!mark?.refused) {
+    if (mark) mark.refused = true;
+    const startedAt = mark?.startedAt ?? performance.now();
+    state.server.record(() => auditRequest(req, startedAt), { principal: req.auth, error });
   }
   if (state.mode === 'next') next(error);
   else sendError(res, state.server.toErrorResponse(error));

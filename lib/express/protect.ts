@@ -4,7 +4,7 @@ import type { FastPaths, ResourceServer } from '../core/resource-server.js';
 import type { ResourceServerOptions } from '../core/options.js';
 import type { Principal } from '../core/principal.js';
 import { refuse, startState } from './handler.js';
-import type { ErrorMode, Middleware } from './handler.js';
+import type { AuthState, ErrorMode, Middleware } from './handler.js';
 
 /** How `protect()` behaves on a route. */
 export interface ProtectOptions {
@@ -47,15 +47,16 @@ export function protect(optionsOrServer: ResourceServerOptions | ResourceServer,
   }
   const optional = options.optional === true;
   const dpop = server.options.dpop !== undefined;
+  const state: AuthState = Object.freeze({ server, mode });
 
   return (req, res, next) => {
-    startState(req, res, server, mode);
-    req.auth = undefined;
+    startState(req, res, state);
     // A token whose verdict is cached needs no promise: answer in this tick.
     let cached: Principal | undefined;
     try {
       cached = server[FAST_PATH]?.(req);
     } catch (error) {
+      req.auth = undefined;
       if (optional) next();
       else refuse(req, res, next, error);
       return;
@@ -81,6 +82,7 @@ export function protect(optionsOrServer: ResourceServerOptions | ResourceServer,
           next();
         },
         (error: unknown) => {
+          req.auth = undefined;
           if (optional) next();
           else refuse(req, res, next, error);
         },
