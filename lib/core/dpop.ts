@@ -2,7 +2,32 @@ import { createHash } from 'node:crypto';
 import { EmbeddedJWK, calculateJwkThumbprint, decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import type { JWK } from 'jose';
 import { LRUCache } from 'lru-cache';
-import { InvalidDpopProofError } from './errors.js';
+import { InvalidDpopProofError, IssuerUnavailableError } from './errors.js';
+
+/**
+ * Where seen proof ids are remembered. The default is this process's memory; with several
+ * instances use a shared one (`RedisDpopReplayCache` from `zitadel-resource-server/redis`),
+ * or a proof can be replayed once per instance within `maxAge`.
+ */
+export interface DpopReplayCache {
+  /** Records `key` for `ttlMs`; returns false when it was recorded before (a replay). May throw: the proof is then refused with 503. */
+  remember(key: string, ttlMs: number): boolean | Promise<boolean>;
+}
+
+/** Bounded in-memory {@link DpopReplayCache}. */
+export class MemoryDpopReplayCache implements DpopReplayCache {
+  readonly #seen: LRUCache<string, true>;
+
+  constructor(max = 100_000) {
+    this.#seen = new LRUCache<string, true>({ max });
+  }
+
+  remember(key: string, ttlMs: number): boolean {
+    if (this.#seen.has(key)) return false;
+    this.#seen.set(key, true, { ttl: ttlMs });
+    return true;
+  }
+}
 
 /** DPoP (RFC 9449) settings, after validation. */
 export interface DpopSettings {
@@ -11,8 +36,8 @@ export interface DpopSettings {
   readonly maxAge: number;
   /** Seconds of clock skew. */
   readonly clockTolerance: number;
-  /** Most proof `jti`s remembered for replay detection. */
-  readonly replayCacheMax: number;
+  /** Where proof ids are remembered. */
+  readonly replayCache: DpopReplayCache;
   readonly now: () => number;
 }
 
@@ -35,11 +60,7 @@ export interface DpopRequest {
  * compared with the token's `cnf.jkt`.
  */
 export class DpopVerifier {
-  readonly #seen: LRUCache<string, true>;
-
-  constructor(private readonly settings: DpopSettings) {
-    this.#seen = new LRUCache<string, true>({ max: settings.replayCacheMax });
-  }
+  constructor(private readonly settings: DpopSettings) {}
 
   async verify(request: DpopRequest): Promise<string> {
     if (request.proofs.length !== 1) throw new InvalidDpopProofError(request.proofs.length === 0 ? 'A DPoP proof is required' : 'Only one DPoP proof is allowed');
@@ -78,8 +99,14 @@ export class DpopVerifier {
 
     const thumbprint = await calculateJwkThumbprint(header.jwk as JWK, 'sha256');
     const replayKey = `${thumbprint}:${payload.jti}`;
-    if (this.#seen.has(replayKey)) throw new InvalidDpopProofError('The DPoP proof has been used before');
-    this.#seen.set(replayKey, true, { ttl: (this.settings.maxAge + this.settings.clockTolerance) * 1000 });
+    let fresh: boolean;
+    try {
+      fresh = await this.settings.replayCache.remember(replayKey, (this.settings.maxAge + this.settings.clockTolerance) * 1000);
+    } catch (cause) {
+      // Freshness cannot be confirmed: fail closed, but not as the caller's fault.
+      throw new IssuerUnavailableError('DPoP replay detection is unavailable', { cause });
+    }
+    if (!fresh) throw new InvalidDpopProofError('The DPoP proof has been used before');
     return thumbprint;
   }
 }

@@ -1,4 +1,6 @@
 import type { AuditSink } from './audit.js';
+import { MemoryDpopReplayCache } from './dpop.js';
+import type { DpopReplayCache } from './dpop.js';
 import { resolveResourceMetadata } from './resource-metadata.js';
 import type { ResourceMetadata, ResourceMetadataOptions } from './resource-metadata.js';
 import type { BearerMethod } from './bearer.js';
@@ -54,8 +56,10 @@ export interface DpopOptions {
   readonly algorithms?: readonly JwsAlgorithm[];
   /** Seconds a proof stays acceptable after its `iat`. Default 60, at most 600. */
   readonly maxAge?: number;
-  /** Proof ids remembered against replay. Default 100,000. */
+  /** Proof ids remembered against replay (memory cache). Default 100,000. */
   readonly replayCacheMax?: number;
+  /** A shared replay cache for several instances (e.g. `RedisDpopReplayCache`). Default: this process's memory. */
+  readonly replayCache?: DpopReplayCache;
 }
 
 /** DPoP settings after validation. */
@@ -63,7 +67,7 @@ export interface ResolvedDpop {
   readonly required: boolean;
   readonly algorithms: readonly JwsAlgorithm[];
   readonly maxAge: number;
-  readonly replayCacheMax: number;
+  readonly replayCache: DpopReplayCache;
 }
 
 /** One trusted issuer, for `issuers: [...]` (several issuers, e.g. per-tenant ZITADEL instances). */
@@ -308,11 +312,12 @@ function resolveDpop(options: DpopOptions | undefined): ResolvedDpop | undefined
     fail('"dpop.algorithms" option must be a non-empty list of asymmetric algorithms');
   }
   if (options.required !== undefined && typeof options.required !== 'boolean') fail('"dpop.required" option must be a boolean');
+  if (options.replayCache !== undefined && typeof options.replayCache?.remember !== 'function') fail('"dpop.replayCache" option must have a remember(key, ttlMs) method');
   return Object.freeze({
     required: options.required === true,
     algorithms: Object.freeze([...algorithms]),
     maxAge: integerInRange(options.maxAge, 'dpop.maxAge', 60, 1, 600),
-    replayCacheMax: integerInRange(options.replayCacheMax, 'dpop.replayCacheMax', 100_000, 100, 10_000_000),
+    replayCache: options.replayCache ?? new MemoryDpopReplayCache(integerInRange(options.replayCacheMax, 'dpop.replayCacheMax', 100_000, 100, 10_000_000)),
   });
 }
 

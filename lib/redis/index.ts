@@ -19,6 +19,7 @@ export { RedisTokenCache } from './redis-token-cache.js';
 export type { RedisTokenCacheOptions } from './redis-token-cache.js';
 export { RedisRevocationList } from './redis-revocation-list.js';
 export type { RedisRevocationListOptions } from './redis-revocation-list.js';
+export { RedisDpopReplayCache } from './redis-dpop-replay-cache.js';
 export type { RedisConnectionOptions } from './options.js';
 export { RedisUnavailableError } from './errors.js';
 export { redisClientOptions } from './client-options.js';
