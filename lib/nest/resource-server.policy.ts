@@ -6,9 +6,18 @@ import { AUTHENTICATED_ROUTE, PUBLIC_ROUTE, ROUTE_RULES } from './resource-serve
 import { RESOURCE_SERVER_OPTIONS } from './resource-server.module-definition.js';
 import type { ResourceServerModuleOptions } from './resource-server.module-definition.js';
 
-// Nest's own metadata keys for @Controller(path) and @Get(path) & co.
+// Nest's own metadata keys (read as strings: the optional packages are never imported).
 const PATH_METADATA = 'path';
 const METHOD_METADATA = 'method';
+/** @nestjs/microservices: @MessagePattern / @EventPattern / @GrpcMethod. */
+const PATTERN_METADATA = 'microservices:pattern';
+/** @nestjs/websockets: @WebSocketGateway and @SubscribeMessage. */
+const GATEWAY_METADATA = 'websockets:is_gateway';
+const MESSAGE_MAPPING_METADATA = 'websockets:message_mapping';
+const MESSAGE_METADATA = 'message';
+/** @nestjs/graphql: @Query / @Mutation / @Subscription. */
+const RESOLVER_TYPE_METADATA = 'graphql:resolver_type';
+const RESOLVER_NAME_METADATA = 'graphql:resolver_name';
 
 /** Who may call a route. */
 export type RouteAccess = 'public' | 'authenticated' | 'restricted';
@@ -22,8 +31,14 @@ export interface ReportedRole {
 
 /** One route and its effective policy. */
 export interface RoutePolicyEntry {
+  /** Which transport the handler serves. */
+  readonly kind: 'http' | 'rpc' | 'ws' | 'graphql';
+  /** HTTP method; `RPC`, `WS`, or the GraphQL operation type (`Query`, `Mutation`, `Subscription`). */
   readonly method: string;
-  /** Controller path + handler path (without a global prefix or version). */
+  /**
+   * HTTP: controller path + handler path (without a global prefix or version). RPC: the
+   * message pattern. WS: the event. GraphQL: the field name.
+   */
   readonly path: string;
   readonly controller: string;
   readonly handler: string;
@@ -67,25 +82,29 @@ export class RoutePolicyInspector implements OnModuleInit {
     );
   }
 
-  /** Every route of every controller, with its effective policy. */
+  /**
+   * Every handler the guard protects, with its effective policy: HTTP routes and message
+   * handlers of controllers, GraphQL queries, mutations and subscriptions of resolvers, and
+   * WebSocket gateway events.
+   */
   report(): RoutePolicyEntry[] {
     const entries: RoutePolicyEntry[] = [];
-    for (const wrapper of this.discovery.getControllers()) {
+    for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
       const instance = wrapper.instance as object | undefined;
       const type = wrapper.metatype as (abstract new (...args: never[]) => unknown) | undefined;
-      if (!instance || !type) continue;
+      if (!instance || typeof instance !== 'object' || typeof type !== 'function') continue;
+      const gateway = Reflect.getMetadata(GATEWAY_METADATA, type) === true;
       const prototype = Object.getPrototypeOf(instance) as Record<string, unknown>;
       for (const name of this.scanner.getAllMethodNames(prototype)) {
         const handler = prototype[name] as object;
-        const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
-        if (method === undefined) continue;
-        entries.push(this.#entry(type, handler, name, method));
+        const route = routeOf(handler, name, type, gateway);
+        if (route) entries.push(this.#entry(type, handler, name, route));
       }
     }
     return entries;
   }
 
-  #entry(type: abstract new (...args: never[]) => unknown, handler: object, name: string, method: RequestMethod): RoutePolicyEntry {
+  #entry(type: abstract new (...args: never[]) => unknown, handler: object, name: string, route: Pick<RoutePolicyEntry, 'kind' | 'method' | 'path'>): RoutePolicyEntry {
     const rules = [
       ...((this.reflector.get<RouteRule[] | undefined>(ROUTE_RULES, type)) ?? []),
       ...((this.reflector.get<RouteRule[] | undefined>(ROUTE_RULES, handler as never)) ?? []),
@@ -104,8 +123,7 @@ export class RoutePolicyInspector implements OnModuleInit {
     const activeToken = rules.some((r) => r.requirement.activeToken === true);
     const restricted = scopes.length > 0 || anyScopes.length > 0 || roles.length > 0 || activeToken || rules.some((r) => (r.requirement.predicates?.length ?? 0) > 0);
     return {
-      method: RequestMethod[method] ?? String(method),
-      path: joinPaths(Reflect.getMetadata(PATH_METADATA, type), Reflect.getMetadata(PATH_METADATA, handler)),
+      ...route,
       controller: type.name,
       handler: name,
       access: isPublic ? 'public' : restricted ? 'restricted' : 'authenticated',
@@ -116,6 +134,28 @@ export class RoutePolicyInspector implements OnModuleInit {
       explicit: isPublic || restricted || authenticated,
     };
   }
+}
+
+/** What a handler answers, read from the decorators Nest and its transports put on it. */
+function routeOf(handler: object, name: string, type: object, gateway: boolean): Pick<RoutePolicyEntry, 'kind' | 'method' | 'path'> | undefined {
+  const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
+  if (method !== undefined && Reflect.getMetadata(PATH_METADATA, handler) !== undefined) {
+    return { kind: 'http', method: RequestMethod[method] ?? String(method), path: joinPaths(Reflect.getMetadata(PATH_METADATA, type), Reflect.getMetadata(PATH_METADATA, handler)) };
+  }
+  const patterns = Reflect.getMetadata(PATTERN_METADATA, handler) as unknown[] | undefined;
+  if (Array.isArray(patterns) && patterns.length > 0) {
+    return { kind: 'rpc', method: 'RPC', path: patterns.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' | ') };
+  }
+  if (gateway && Reflect.getMetadata(MESSAGE_MAPPING_METADATA, handler) === true) {
+    return { kind: 'ws', method: 'WS', path: String(Reflect.getMetadata(MESSAGE_METADATA, handler)) };
+  }
+  const operation = Reflect.getMetadata(RESOLVER_TYPE_METADATA, handler) as string | undefined;
+  if (operation === 'Query' || operation === 'Mutation' || operation === 'Subscription') {
+    // The field is named after the method unless the decorator names it.
+    const field = Reflect.getMetadata(RESOLVER_NAME_METADATA, handler) as string | undefined;
+    return { kind: 'graphql', method: operation, path: field ?? name };
+  }
+  return undefined;
 }
 
 function joinPaths(...parts: unknown[]): string {

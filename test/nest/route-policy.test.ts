@@ -1,5 +1,8 @@
 import 'reflect-metadata';
 import { Controller, Delete, Get, Module, Post } from '@nestjs/common';
+import { Mutation, Query, Resolver } from '@nestjs/graphql';
+import { MessagePattern } from '@nestjs/microservices';
+import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { NestFactory } from '@nestjs/core';
 import {
   Authenticated,
@@ -36,8 +39,26 @@ class LegacyController {
   @Post('import') alsoUndecorated() {}
 }
 
-async function create(options: ResourceServerModuleOptions, controllers: (new () => unknown)[]) {
-  @Module({ imports: [ResourceServerModule.forRoot(options)], controllers })
+@Controller()
+class OrderEvents {
+  @MessagePattern('orders.created') @RequireRole('orders.read') created() {}
+  @MessagePattern({ cmd: 'orders.purge' }) purge() {}
+}
+
+@Resolver()
+class OrdersResolver {
+  @Query(() => String) @RequireScope('orders:read') order() { return ''; }
+  @Mutation(() => String) @Public() ping() { return 'pong'; }
+}
+
+@WebSocketGateway()
+class OrdersGateway {
+  @SubscribeMessage('orders.watch') @RequireRole('orders.read') watch() {}
+  @SubscribeMessage('orders.anything') anything() {}
+}
+
+async function create(options: ResourceServerModuleOptions, controllers: (new () => unknown)[], providers: (new () => unknown)[] = []) {
+  @Module({ imports: [ResourceServerModule.forRoot(options)], controllers, providers })
   class AppModule {}
   const app = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
   await app.init();
@@ -73,6 +94,27 @@ describe('route policy report and strict mode', () => {
     const failure = create({ ...base, policy: 'explicit' }, [OrdersController, MiscController, LegacyController]);
     await expect(failure).rejects.toThrow(/GET \/legacy \(LegacyController\.undecorated\)/);
     await expect(create({ ...base, policy: 'explicit' }, [LegacyController])).rejects.toThrow(/POST \/legacy\/import \(LegacyController\.alsoUndecorated\)/);
+  });
+
+  it('reports message handlers, GraphQL operations and gateway events, and strict mode covers them', async () => {
+    const app = await create(base, [OrderEvents], [OrdersResolver, OrdersGateway]);
+    try {
+      const report = app.get(RoutePolicyInspector).report();
+      const byRoute = Object.fromEntries(report.map((r) => [`${r.kind} ${r.method} ${r.path}`, r]));
+      expect(Object.keys(byRoute).sort()).toEqual([
+        'graphql Mutation ping', 'graphql Query order', 'rpc RPC orders.created', 'rpc RPC {"cmd":"orders.purge"}',
+        'ws WS orders.anything', 'ws WS orders.watch',
+      ]);
+      expect(byRoute['rpc RPC orders.created']).toMatchObject({ access: 'restricted', roles: [{ anyOf: ['orders.read'], organization: 'any' }] });
+      expect(byRoute['graphql Query order']).toMatchObject({ scopes: ['orders:read'], explicit: true });
+      expect(byRoute['graphql Mutation ping']).toMatchObject({ access: 'public' });
+      expect(byRoute['ws WS orders.anything']).toMatchObject({ access: 'authenticated', explicit: false });
+    } finally {
+      await app.close();
+    }
+    await expect(create({ ...base, policy: 'explicit' }, [OrderEvents], [OrdersResolver, OrdersGateway])).rejects.toThrow(
+      /RPC \{"cmd":"orders.purge"\} \(OrderEvents.purge\)[\s\S]*WS orders.anything \(OrdersGateway.anything\)/,
+    );
   });
 
   it("starts with policy: 'explicit' when every route says who may call it", async () => {
