@@ -157,9 +157,7 @@ class DefaultResourceServer implements ResourceServer {
   /** Synchronous authorization when no I/O is needed; `undefined` means "call authorize()". */
   [FAST_AUTHORIZE](principal: Principal, requirements: readonly Requirement[]): Principal | undefined {
     if (needsActiveToken(requirements)) return undefined;
-    if (needsScopes(requirements) && principal.tokenKind === 'jwt' && this.#introspects && !hasScopeClaim(principal.claims as Record<string, unknown>)) {
-      return undefined;
-    }
+    if (this.#needsScopeEnrichment(principal, requirements)) return undefined;
     for (const requirement of requirements) if (requirement.predicates?.length) return undefined;
     try {
       for (const requirement of requirements) checkRequirement(principal, requirement);
@@ -231,7 +229,7 @@ class DefaultResourceServer implements ResourceServer {
     try {
       if (needsActiveToken(list)) {
         current = await this.#introspectPrincipal(principal, ACTIVE_TOKEN_MAX_AGE_MS, 'activeToken');
-      } else if (needsScopes(list) && principal.tokenKind === 'jwt' && !hasScopeClaim(principal.claims as Record<string, unknown>) && this.#byIssuer.get(principal.issuer)?.introspects) {
+      } else if (this.#needsScopeEnrichment(principal, list)) {
         const introspected = await this.#introspectPrincipal(principal, Number.POSITIVE_INFINITY, 'scopes');
         current = Object.freeze({ ...principal, scopes: introspected.scopes });
         const token = this.#tokens.get(principal);
@@ -332,9 +330,27 @@ class DefaultResourceServer implements ResourceServer {
     throw new InvalidTokenError('ERR_TOKEN_INACTIVE', 'The token is not active');
   }
 
+  /** The trusted issuer that vouched for a principal. */
+  #issuerOf(principal: Principal): TrustedIssuer | undefined {
+    return this.#byIssuer.get(principal.issuer) ?? (this.#issuers.length === 1 ? this.#issuers[0] : undefined);
+  }
+
+  /**
+   * A JWT with no scope claim at all, on a route that needs scopes, whose issuer can
+   * introspect: its scopes are learned by introspection (ZITADEL JWTs carry none).
+   */
+  #needsScopeEnrichment(principal: Principal, requirements: readonly Requirement[]): boolean {
+    return (
+      principal.tokenKind === 'jwt' &&
+      needsScopes(requirements) &&
+      !hasScopeClaim(principal.claims as Record<string, unknown>) &&
+      this.#issuerOf(principal)?.introspects === true
+    );
+  }
+
   async #introspectPrincipal(principal: Principal, maxAgeMs: number, why: string): Promise<Principal> {
     const token = this.#tokens.get(principal);
-    const issuer = this.#byIssuer.get(principal.issuer) ?? (this.#issuers.length === 1 ? this.#issuers[0] : undefined);
+    const issuer = this.#issuerOf(principal);
     if (!issuer?.introspects || token === undefined) {
       this.#log.error(`no-introspection-${why}`, `A route requires ${why === 'activeToken' ? 'an active token' : 'scopes'} check by introspection, but "introspection" is not configured`);
       throw new IssuerUnavailableError('Token introspection is not configured');

@@ -4,7 +4,5 @@ export const RESOURCE_SERVER = Symbol.for('zitadel-resource-server.nest.server')
 export const ROUTE_RULES = 'zitadel-resource-server:route-rules';
 /** Metadata key of `@Public()`. */
 export const PUBLIC_ROUTE = 'zitadel-resource-server:public';
-/** Where the guard leaves the caller on the request. */
-export const PRINCIPAL = Symbol.for('zitadel-resource-server.principal');
 /** Metadata key of `@Authenticated()`. */
 export const AUTHENTICATED_ROUTE = 'zitadel-resource-server:authenticated';
