@@ -30,12 +30,7 @@ export class IssuerDiscovery {
 
   /** The endpoints, loading them on first use. Rejects with `IssuerUnavailableError`. */
   async endpoints(): Promise<IssuerEndpoints> {
-    const known = this.#refresher.value;
-    if (known) return known;
-    if (!this.#refresher.loading && this.#refresher.failing && !this.#refresher.mayAttempt) {
-      throw this.#refresher.unavailable();
-    }
-    return this.#refresher.refresh();
+    return this.#refresher.current();
   }
 
   async #load(): Promise<IssuerEndpoints> {

@@ -40,11 +40,9 @@ export class JwksKeyStore {
   /** The keys that may have signed a token with this header (usually one). */
   async keysFor(header: JWSHeaderParameters): Promise<VerificationKey[]> {
     const refresher = this.#refresher;
-    let selector = refresher.value;
-    if (!selector) {
-      if (!refresher.loading && refresher.failing && !refresher.mayAttempt) throw refresher.unavailable();
-      selector = await refresher.refresh();
-    } else if (refresher.age > this.options.maxAgeMs && refresher.mayAttempt && !refresher.loading) {
+    const loaded = refresher.value !== undefined;
+    let selector = await refresher.current();
+    if (loaded && refresher.age > this.options.maxAgeMs && refresher.mayAttempt && !refresher.loading) {
       refresher.refresh().catch(this.options.onBackgroundError);
     }
     try {

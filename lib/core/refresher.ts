@@ -44,6 +44,16 @@ export class Refresher<T> {
     return this.#failed;
   }
 
+  /**
+   * The value, loading it on first use. After a failed attempt no new one is made until the
+   * cooldown is over: callers get the 503-class error at once instead of another upstream call.
+   */
+  current(): T | Promise<T> {
+    if (this.#value !== undefined) return this.#value;
+    if (!this.loading && this.#failed && !this.mayAttempt) throw this.unavailable();
+    return this.refresh();
+  }
+
   /** Loads now, or joins the load in flight. Rejects with {@link IssuerUnavailableError}. */
   refresh(): Promise<T> {
     this.#pending ??= this.#run();
