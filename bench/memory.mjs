@@ -1,5 +1,5 @@
 // Memory step (child process, run with --expose-gc): verifies N distinct JWTs through
-// createResourceServer(...).verifyToken with jwtCacheMax ≥ N and reports the RSS (and heap)
+// createResourceServer(...).authenticate with jwtCacheMax ≥ N and reports the RSS (and heap)
 // growth the verified-token cache causes.
 //
 //   node --expose-gc bench/memory.mjs <tokens.txt>      (tokens from bench/mint-tokens.mjs)
@@ -50,7 +50,7 @@ const snapshot = () => {
 // Warm the code paths (JIT, JWKS import) on a throwaway server whose cache is dropped.
 {
   const warm = createResourceServer(serverOptions(0));
-  for (let i = 0; i < Math.min(2000, count); i++) await warm.verifyToken(tokenAt(i));
+  for (let i = 0; i < Math.min(2000, count); i++) await warm.authenticate(`Bearer ${tokenAt(i)}`);
 }
 const rs = createResourceServer(serverOptions(Math.max(count, 10_000)));
 await settle();
@@ -60,7 +60,7 @@ let failures = 0;
 let firstError;
 for (let i = 0; i < count; i++) {
   try {
-    await rs.verifyToken(tokenAt(i));
+    await rs.authenticate(`Bearer ${tokenAt(i)}`);
   } catch (error) {
     failures += 1;
     firstError ??= `${error.code ?? error.name}: ${error.message}`;
@@ -70,7 +70,7 @@ const verifyMs = performance.now() - started;
 // Every one must now be a cache hit: time a second pass over a sample.
 const sample = Math.min(count, 5000);
 const hitStarted = performance.now();
-for (let i = 0; i < sample; i++) await rs.verifyToken(tokenAt(i));
+for (let i = 0; i < sample; i++) await rs.authenticate(`Bearer ${tokenAt(i)}`);
 const hitUs = ((performance.now() - hitStarted) * 1000) / sample;
 await settle();
 const after = snapshot();

@@ -1,5 +1,9 @@
 export { createResourceServer } from './core/resource-server.js';
 export type { ResourceServer } from './core/resource-server.js';
+export { createRoute } from './core/pipeline/route.js';
+export type { Route, RouteSpec } from './core/pipeline/route.js';
+export type { AllowDecision, AnonymousDecision, Decision, DecisionRequest, RefuseDecision } from './core/pipeline/decision.js';
+export type { OrganizationSelector, RouteRule } from './core/route-rule.js';
 export type {
   IntrospectionAuth,
   IntrospectionOptions,
@@ -17,10 +21,12 @@ export {
   InvalidTokenError,
   IssuerUnavailableError,
   MissingTokenError,
+  ResourceServerError,
   ResourceServerOptionsError,
+  UpstreamError,
   isAuthError,
 } from './core/errors.js';
-export type { AuthErrorCode, BearerErrorValue, InsufficientScopeCode, InvalidTokenCode } from './core/errors.js';
+export type { AuthErrorCode, BearerErrorValue, ErrorCode, InsufficientScopeCode, InvalidTokenCode, UpstreamErrorCode } from './core/errors.js';
 export { buildChallenge, toErrorResponse } from './core/challenge.js';
 export type { ChallengeOptions, ErrorResponse } from './core/challenge.js';
 export type { BearerMethod, BearerRequest } from './core/bearer.js';

@@ -17,6 +17,12 @@ export interface BearerRequest {
   readonly url?: string | undefined;
   /** Parsed body, for the form-encoded `access_token` body parameter. */
   readonly body?: unknown;
+  /**
+   * Authorization-style values (`Bearer <token>`) from carriers other than HTTP headers —
+   * a message payload, socket.io's handshake `auth` — for transports that have them. They
+   * count as one more carrier each: a token in two places is an invalid request.
+   */
+  readonly otherCarriers?: readonly string[];
   /** HTTP method (DPoP proofs are bound to it). */
   readonly method?: string | undefined;
   /** `http` or `https` as the client addressed this server (DPoP `htu`); the framework's trust-proxy view. */
@@ -38,9 +44,11 @@ export interface Credentials {
 
 /**
  * Finds the one access token of a request: like {@link resolveBearerToken}, and with
- * `acceptDpop` also `Authorization: DPoP <token>` (RFC 9449 §7.1).
+ * `acceptDpop` also `Authorization: DPoP <token>` (RFC 9449 §7.1). With `validate: false`
+ * only the length is checked, for a lookup of verdicts cached for tokens that passed the
+ * syntax check before: call {@link validToken} before using the token for anything else.
  */
-export function resolveCredentials(request: BearerRequest, methods: readonly BearerMethod[], acceptDpop: boolean): Credentials {
+export function resolveCredentials(request: BearerRequest, methods: readonly BearerMethod[], acceptDpop: boolean, validate = true): Credentials {
   let scheme: Credentials['scheme'] = 'bearer';
   const token = resolveWith(request, methods, (value) => {
     const end = schemeEnd(value);
@@ -51,7 +59,9 @@ export function resolveCredentials(request: BearerRequest, methods: readonly Bea
     }
     return undefined;
   });
-  return { token: validToken(token), scheme };
+  if (validate) validToken(token);
+  else if (token.length > MAX_TOKEN_LENGTH) throw new InvalidRequestError('The token is too long');
+  return { token, scheme };
 }
 
 /**
@@ -67,15 +77,6 @@ export function resolveCredentials(request: BearerRequest, methods: readonly Bea
  */
 export function resolveBearerToken(request: BearerRequest, methods: readonly BearerMethod[]): string {
   return validToken(resolveWith(request, methods, parseAuthorizationHeader));
-}
-
-/**
- * Like {@link resolveBearerToken} without the final syntax check of the token itself, for
- * a lookup of verdicts cached for tokens that passed it before. Call {@link validToken}
- * before using the token for anything else.
- */
-export function resolveBearerTokenForLookup(request: BearerRequest, methods: readonly BearerMethod[]): string {
-  return resolveWith(request, methods, parseAuthorizationHeader);
 }
 
 function resolveWith(request: BearerRequest, methods: readonly BearerMethod[], parse: (value: string) => string | undefined): string {
@@ -95,6 +96,16 @@ function resolveWith(request: BearerRequest, methods: readonly BearerMethod[], p
     if (!methods.includes('body')) throw new InvalidRequestError('Tokens in the request body are not accepted');
     token ??= bodyToken;
     carriers += 1;
+  }
+
+  const others = request.otherCarriers;
+  if (others !== undefined) {
+    for (const value of others) {
+      const other = parse(value);
+      if (other === undefined) continue;
+      token ??= other;
+      carriers += 1;
+    }
   }
 
   if (carriers > 1) throw new InvalidRequestError('The token must be sent in exactly one place');

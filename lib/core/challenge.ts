@@ -18,7 +18,8 @@ export interface ErrorResponse {
   readonly status: number;
   /** Lower-case header names. */
   readonly headers: Readonly<Record<string, string>>;
-  readonly body: { readonly error: string; readonly error_description: string };
+  /** The JSON body every HTTP adapter sends: `{ statusCode, error, error_description }`. */
+  readonly body: { readonly statusCode: number; readonly error: string; readonly error_description: string };
 }
 
 // RFC 6750 §3: error_description and scope values use %x20-21 / %x23-5B / %x5D-7E only.
@@ -73,7 +74,7 @@ export function toErrorResponse(error: AuthError, options: ChallengeOptions = {}
   return {
     status: error.status,
     headers,
-    body: { error: error.error ?? defaultErrorName(error.status), error_description: error.message },
+    body: { statusCode: error.status, error: error.error ?? defaultErrorName(error.status), error_description: error.message },
   };
 }
 

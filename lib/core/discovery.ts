@@ -46,7 +46,7 @@ export class IssuerDiscovery {
       throw new UpstreamError(`discovery answered ${response.status} without a JSON object`, response.status);
     }
     const metadata = doc as Record<string, unknown>;
-    if (metadata.issuer !== issuer) throw new UpstreamError('discovery document names another issuer');
+    if (metadata.issuer !== issuer) throw new UpstreamError(`discovery document names another issuer (${JSON.stringify(metadata.issuer)}, configured ${JSON.stringify(issuer)})`, response.status, undefined, 'ERR_UPSTREAM_ISSUER_MISMATCH');
     const jwksUri = metadata.jwks_uri;
     if (typeof jwksUri !== 'string' || !isAllowedEndpoint(jwksUri)) {
       throw new UpstreamError('discovery document has no usable jwks_uri');

@@ -35,21 +35,48 @@ export type BearerErrorValue = 'invalid_request' | 'invalid_token' | 'insufficie
 /** The authentication scheme a challenge names: `Bearer` (RFC 6750) or `DPoP` (RFC 9449). */
 export type ChallengeScheme = 'Bearer' | 'DPoP';
 
+/** Codes of {@link UpstreamError}: why a call to the issuer (or another upstream) gave no usable answer. */
+export type UpstreamErrorCode =
+  | 'ERR_UPSTREAM_UNREACHABLE'
+  | 'ERR_UPSTREAM_TIMEOUT'
+  | 'ERR_UPSTREAM_STATUS'
+  | 'ERR_UPSTREAM_RESPONSE'
+  | 'ERR_UPSTREAM_ISSUER_MISMATCH'
+  | 'ERR_UPSTREAM_CLIENT_REFUSED';
+
+/** Codes of the service-user token source (`zitadel-resource-server/client`). */
+export type TokenSourceErrorCode = 'ERR_INVALID_OPTIONS' | 'ERR_DISCOVERY' | 'ERR_TOKEN_ENDPOINT' | 'ERR_TOKEN_REJECTED' | 'ERR_TOKEN_RESPONSE';
+
+/** Every stable code of the package, one closed union: `switch (error.code)` narrows. */
+export type ErrorCode = AuthErrorCode | UpstreamErrorCode | TokenSourceErrorCode | 'ERR_INVALID_OPTIONS' | 'ERR_REDIS_UNAVAILABLE';
+
+/**
+ * The root of every error this package throws: a stable {@link ErrorCode}, a message safe
+ * to log (never a token, a secret or a key), and the `cause` when there is one.
+ *
+ * @example
+ * if (error instanceof ResourceServerError) logger.warn({ code: error.code }, error.message);
+ */
+export abstract class ResourceServerError extends Error {
+  /** Stable machine-readable code. */
+  abstract readonly code: ErrorCode;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
 /** Base class of every error the authentication and authorization pipeline throws. */
-export abstract class AuthError extends Error {
+export abstract class AuthError extends ResourceServerError {
   /** Stable machine-readable code; also the audit event's `reason`. */
-  abstract readonly code: AuthErrorCode;
+  abstract override readonly code: AuthErrorCode;
   /** HTTP status to answer with. */
   abstract readonly status: 400 | 401 | 403 | 503;
   /** RFC 6750 `error` for the challenge, or `undefined` for a bare challenge. */
   abstract readonly error: BearerErrorValue | undefined;
   /** The scheme the challenge uses: `DPoP` for DPoP requests and DPoP-specific refusals. */
   challengeScheme: ChallengeScheme = 'Bearer';
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
 }
 
 /** The request carries no bearer token at all (or uses another scheme): 401, bare challenge. */
@@ -148,12 +175,31 @@ export class IssuerUnavailableError extends AuthError {
   }
 }
 
-/** Options passed to {@link createResourceServer} (or a module/middleware) are invalid. */
-export class ResourceServerOptionsError extends Error {
+/**
+ * Options passed to {@link createResourceServer} (or a module, middleware, cache or list)
+ * are invalid, or a part is used the wrong way; thrown at construction. The message names
+ * the option and says what to fix.
+ */
+export class ResourceServerOptionsError extends ResourceServerError {
   readonly code = 'ERR_INVALID_OPTIONS';
-  constructor(message: string) {
+}
+
+/**
+ * Why an upstream call (discovery, JWKS, introspection, token endpoint) gave no usable
+ * answer: never seen by callers (they get a 503 {@link IssuerUnavailableError} whose
+ * `cause` it is), named in operator log lines.
+ */
+export class UpstreamError extends ResourceServerError {
+  readonly code: UpstreamErrorCode;
+  constructor(
+    message: string,
+    /** HTTP status of the answer, when there was one. */
+    readonly status?: number,
+    readonly body?: unknown,
+    code?: UpstreamErrorCode,
+  ) {
     super(message);
-    this.name = 'ResourceServerOptionsError';
+    this.code = code ?? (status === undefined ? 'ERR_UPSTREAM_RESPONSE' : 'ERR_UPSTREAM_STATUS');
   }
 }
 

@@ -1,17 +1,9 @@
+import { UpstreamError } from './errors.js';
+
+export { UpstreamError };
+
 /** A `fetch`-compatible function; injectable so tests and proxies need no globals. */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
-
-/** Why an upstream call failed; every one of these means "cannot decide now". */
-export class UpstreamError extends Error {
-  constructor(
-    message: string,
-    readonly status?: number,
-    readonly body?: unknown,
-  ) {
-    super(message);
-    this.name = 'UpstreamError';
-  }
-}
 
 export interface JsonRequest {
   readonly url: string;
@@ -48,13 +40,13 @@ export async function requestJson(request: JsonRequest): Promise<JsonResponse> {
       signal,
     });
   } catch (cause) {
-    throw new UpstreamError(signal.aborted ? 'timed out' : `request failed (${describe(cause)})`);
+    throw new UpstreamError(signal.aborted ? 'timed out' : `request failed (${describe(cause)})`, undefined, undefined, signal.aborted ? 'ERR_UPSTREAM_TIMEOUT' : 'ERR_UPSTREAM_UNREACHABLE');
   }
   let text: string;
   try {
     text = await readCapped(response, request.maxBytes);
   } catch (cause) {
-    throw new UpstreamError(signal.aborted ? 'timed out reading the response' : describe(cause));
+    throw new UpstreamError(signal.aborted ? 'timed out reading the response' : describe(cause), response.status, undefined, signal.aborted ? 'ERR_UPSTREAM_TIMEOUT' : 'ERR_UPSTREAM_RESPONSE');
   }
   let body: unknown;
   try {

@@ -1,30 +1,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuditRequest } from '../core/audit.js';
 import type { ErrorResponse } from '../core/challenge.js';
+import type { Decision, DecisionRequest } from '../core/pipeline/decision.js';
 import type { Principal } from '../core/principal.js';
-import type { FastPaths, ResourceServer } from '../core/resource-server.js';
+import type { ResourceServer } from '../core/resource-server.js';
 
 /** Where `protect()` leaves its per-request state for the `require*()` middleware after it. */
 export const AUTH_STATE = Symbol.for('zitadel-resource-server.express.state');
+/** The request's decision so far, refined by each `require*()`. */
+const DECISION = Symbol.for('zitadel-resource-server.express.decision');
 
 /** How middleware reports a refusal. */
 export type ErrorMode = 'respond' | 'next';
 
 /** What `protect()` leaves on a request: one object per `protect()` call, shared by its requests. */
 export interface AuthState {
-  readonly server: ResourceServer & FastPaths;
+  readonly server: ResourceServer;
   readonly mode: ErrorMode;
 }
-
-/** Audit bookkeeping of one request, kept only when the server audits. */
-interface AuditMark {
-  /** `performance.now()` when `protect()` started. */
-  readonly startedAt: number;
-  /** A refusal was already audited (the allow event at `finish` is then skipped). */
-  refused: boolean;
-}
-
-const audits = new WeakMap<ProtectedRequest, AuditMark>();
 
 /** The request as this middleware sees it (Express 4 and 5 requests fit). */
 export interface ProtectedRequest extends IncomingMessage {
@@ -32,6 +25,7 @@ export interface ProtectedRequest extends IncomingMessage {
   body?: unknown;
   originalUrl?: string;
   [AUTH_STATE]?: AuthState;
+  [DECISION]?: Decision;
   ip?: string;
   /** Express: `http` or `https`, honouring the trust-proxy setting. */
   protocol?: string;
@@ -41,40 +35,41 @@ export interface ProtectedRequest extends IncomingMessage {
 export type NextFunction = (error?: unknown) => void;
 export type Middleware = (req: ProtectedRequest, res: ServerResponse, next: NextFunction) => void;
 
-/**
- * Starts the request's auth state; with an audit sink, the allow event is emitted when the
- * response finishes, unless a refusal was emitted first.
- */
-export function startState(req: ProtectedRequest, res: ServerResponse, state: AuthState): void {
-  if (req[AUTH_STATE]) return;
-  req[AUTH_STATE] = state;
-  const { server } = state;
-  if (server.options.audit === undefined) return;
-  const mark: AuditMark = { startedAt: performance.now(), refused: false };
-  audits.set(req, mark);
-  res.once('finish', () => {
-    if (!mark.refused) server.record(auditRequest(req, mark.startedAt), { principal: req.auth, status: res.statusCode });
-  });
+/** The request as the pipeline reads it: Express' request is a Node request with a parsed body. */
+export function decisionRequest(req: ProtectedRequest): DecisionRequest<ProtectedRequest> {
+  return { http: req, input: req, describe: describe };
 }
 
-/** A refusal: audited once, then answered here (RFC 6750) or handed to `next(err)`. */
-export function refuse(req: ProtectedRequest, res: ServerResponse, next: NextFunction, error: unknown): void {
-  const state = req[AUTH_STATE];
-  if (!state) {
-    next(error);
+/** The decision so far for this request, made by `protect()`. */
+export function decisionOf(req: ProtectedRequest): Decision | undefined {
+  return req[DECISION];
+}
+
+/**
+ * Writes a decision in Express' terms: `req.auth`, then `next()`, or the RFC 6750 answer
+ * (`'respond'`) / `next(err)` (`'next'`). An allow still to be audited is settled when the
+ * response closes.
+ */
+export function conclude(req: ProtectedRequest, res: ServerResponse, next: NextFunction, state: AuthState, decision: Decision): void {
+  req[DECISION] = decision;
+  if (decision.settle !== undefined) res.once('close', decision.settle);
+  req.auth = decision.principal;
+  if (decision.outcome !== 'refuse') {
+    next();
     return;
   }
-  const mark = audits.get(req);
-  if (!mark?.refused) {
-    if (mark) mark.refused = true;
-    const startedAt = mark?.startedAt ?? performance.now();
-    state.server.record(() => auditRequest(req, startedAt), { principal: req.auth, error });
-  }
-  if (state.mode === 'next') next(error);
-  else sendError(res, state.server.toErrorResponse(error));
+  req.auth = undefined;
+  if (state.mode === 'next') next(decision.error);
+  else sendError(res, decision.response);
 }
 
-function auditRequest(req: ProtectedRequest, startedAt: number): AuditRequest {
+/** Runs a decision that may be a promise, then concludes it. */
+export function settleDecision(req: ProtectedRequest, res: ServerResponse, next: NextFunction, state: AuthState, decision: Decision | Promise<Decision>): void {
+  if (decision instanceof Promise) decision.then((done) => conclude(req, res, next, state, done), next);
+  else conclude(req, res, next, state, decision);
+}
+
+function describe(req: ProtectedRequest, startedAt: number): AuditRequest {
   const url = req.originalUrl ?? req.url ?? '';
   const requestId = req.headers['x-request-id'];
   return {

@@ -1,9 +1,10 @@
 import { jsonLinesAuditSink } from '../core/audit.js';
-import { FAST_PATH, createResourceServer } from '../core/resource-server.js';
-import type { FastPaths, ResourceServer } from '../core/resource-server.js';
+import { ResourceServerOptionsError } from '../core/errors.js';
+import { createRoute } from '../core/pipeline/route.js';
+import { createResourceServer } from '../core/resource-server.js';
+import type { ResourceServer } from '../core/resource-server.js';
 import type { ResourceServerOptions } from '../core/options.js';
-import type { Principal } from '../core/principal.js';
-import { refuse, startState } from './handler.js';
+import { AUTH_STATE, decisionRequest, settleDecision } from './handler.js';
 import type { AuthState, ErrorMode, Middleware } from './handler.js';
 
 /** How `protect()` behaves on a route. */
@@ -22,7 +23,7 @@ export interface ProtectOptions {
 }
 
 function isResourceServer(value: unknown): value is ResourceServer {
-  return typeof (value as ResourceServer | undefined)?.verifyToken === 'function';
+  return typeof (value as ResourceServer | undefined)?.decide === 'function';
 }
 
 /**
@@ -38,54 +39,14 @@ function isResourceServer(value: unknown): value is ResourceServer {
  * app.get('/status', protect(rs, { optional: true }), handler);
  */
 export function protect(optionsOrServer: ResourceServerOptions | ResourceServer, options: ProtectOptions = {}): Middleware {
-  const server: ResourceServer & FastPaths = isResourceServer(optionsOrServer)
-    ? optionsOrServer
-    : createResourceServer({ audit: jsonLinesAuditSink(), ...optionsOrServer });
+  const server = isResourceServer(optionsOrServer) ? optionsOrServer : createResourceServer({ audit: jsonLinesAuditSink(), ...optionsOrServer });
   const mode: ErrorMode = options.onError ?? 'respond';
-  if (mode !== 'respond' && mode !== 'next') {
-    throw new TypeError('"onError" option of protect() must be "respond" or "next"');
-  }
-  const optional = options.optional === true;
-  const dpop = server.options.dpop !== undefined;
+  if (mode !== 'respond' && mode !== 'next') throw new ResourceServerOptionsError('"onError" option of protect() must be "respond" or "next"');
+  // require*() after this middleware may add rules: the allow is audited when the request settles.
+  const route = createRoute({ optional: options.optional === true, open: true });
   const state: AuthState = Object.freeze({ server, mode });
-
   return (req, res, next) => {
-    startState(req, res, state);
-    // A token whose verdict is cached needs no promise: answer in this tick.
-    let cached: Principal | undefined;
-    try {
-      cached = server[FAST_PATH]?.(req);
-    } catch (error) {
-      req.auth = undefined;
-      if (optional) next();
-      else refuse(req, res, next, error);
-      return;
-    }
-    if (cached) {
-      req.auth = cached;
-      next();
-      return;
-    }
-    server
-      .verifyRequest({
-        headers: req.headers,
-        rawHeaders: req.rawHeaders,
-        url: req.originalUrl ?? req.url,
-        body: req.body,
-        method: req.method,
-        protocol: dpop ? req.protocol : undefined,
-        ...(dpop ? { headersDistinct: req.headersDistinct } : {}),
-      })
-      .then(
-        (principal) => {
-          req.auth = principal;
-          next();
-        },
-        (error: unknown) => {
-          req.auth = undefined;
-          if (optional) next();
-          else refuse(req, res, next, error);
-        },
-      );
+    req[AUTH_STATE] = state;
+    settleDecision(req, res, next, state, server.decide(decisionRequest(req), route));
   };
 }

@@ -1,9 +1,8 @@
-import { MissingTokenError } from '../core/errors.js';
-import type { Requirement } from '../core/policy.js';
-import { FAST_AUTHORIZE } from '../core/resource-server.js';
-import { bindRule } from '../core/route-rule.js';
+import type { Request } from 'express';
+import { createRoute } from '../core/pipeline/route.js';
 import type { OrganizationSelector, RouteRule } from '../core/route-rule.js';
-import { AUTH_STATE, refuse } from './handler.js';
+import { ResourceServerOptionsError } from '../core/errors.js';
+import { AUTH_STATE, decisionOf, settleDecision } from './handler.js';
 import type { Middleware, ProtectedRequest } from './handler.js';
 
 /** Options of {@link requireRole}. */
@@ -12,48 +11,26 @@ export interface RoleOptions {
    * Count the role only when it is granted in this organization: a fixed id, `'own'` (the
    * caller's own organization), or a function of the request (e.g. `(req) => req.params.orgId`).
    */
-  readonly org?: OrganizationSelector<ProtectedRequest>;
+  readonly org?: OrganizationSelector<Request>;
 }
 
-function ruleMiddleware(rule: RouteRule<ProtectedRequest>): Middleware {
-  // A rule without an organization function is the same on every request: bind it once.
-  const fixed: readonly Requirement[] | undefined = rule.organization === undefined ? [rule.requirement] : undefined;
+/** Hands one rule to the request's decision (the one `protect()` made): translation only. */
+function ruleMiddleware(rule: RouteRule<Request>): Middleware {
+  const route = createRoute({ rules: [rule as RouteRule], open: true });
   return (req, res, next) => {
     const state = req[AUTH_STATE];
-    if (!state) {
-      next(new TypeError('require*() middleware must run after protect()'));
+    const decision = decisionOf(req);
+    if (state === undefined || decision === undefined) {
+      next(new ResourceServerOptionsError('require*() middleware must run after protect(): app.use(protect(rs)) first, or protect(rs) earlier in the route'));
       return;
     }
-    const principal = req.auth;
-    if (!principal) {
-      refuse(req, res, next, new MissingTokenError());
-      return;
-    }
-    const requirements = fixed ?? [bindRule(rule, principal, req)];
-    try {
-      const allowed = state.server[FAST_AUTHORIZE]?.(principal, requirements);
-      if (allowed) {
-        req.auth = allowed;
-        next();
-        return;
-      }
-    } catch (error) {
-      refuse(req, res, next, error);
-      return;
-    }
-    state.server.authorize(principal, requirements).then(
-      (allowed) => {
-        req.auth = allowed;
-        next();
-      },
-      (error: unknown) => refuse(req, res, next, error),
-    );
+    settleDecision(req, res, next, state, state.server.refine(decision, route));
   };
 }
 
 function names(list: readonly string[], fn: string): readonly string[] {
   if (list.length === 0 || list.some((s) => typeof s !== 'string' || s === '')) {
-    throw new TypeError(`${fn}() needs at least one non-empty name`);
+    throw new ResourceServerOptionsError(`${fn}() needs at least one non-empty name`);
   }
   return Object.freeze([...list]);
 }
@@ -68,7 +45,12 @@ export function requireScope(...scopes: string[]): Middleware {
   return ruleMiddleware({ requirement: { scopes: names(scopes, 'requireScope') } });
 }
 
-/** Requires at least one of `scopes`. */
+/**
+ * Requires at least one of `scopes`.
+ *
+ * @example
+ * app.get('/reports', protect(rs), requireAnyScope('reports:read', 'reports:admin'), handler);
+ */
 export function requireAnyScope(...scopes: string[]): Middleware {
   return ruleMiddleware({ requirement: { anyScopes: names(scopes, 'requireAnyScope') } });
 }
@@ -90,7 +72,12 @@ export function requireRole(...args: [...string[], RoleOptions] | string[]): Mid
 /**
  * The route always introspects the token (JWTs too, answers at most 1 s old), so a
  * revoked token or a removed role is refused at once. Needs `introspection`.
+ *
+ * @example
+ * app.delete('/orders/:id', protect(rs), requireActiveToken(), requireRole('orders.admin'), handler);
  */
 export function requireActiveToken(): Middleware {
   return ruleMiddleware({ requirement: { activeToken: true } });
 }
+
+export type { ProtectedRequest };

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { ResourceServerOptionsError } from '../core/errors.js';
 import { writeMetadata } from '../core/resource-metadata.js';
 import type { ResourceServer } from '../core/resource-server.js';
 import type { Middleware, ProtectedRequest } from './handler.js';
@@ -15,7 +16,7 @@ import type { Middleware, ProtectedRequest } from './handler.js';
  */
 export function resourceMetadata(server: ResourceServer): Middleware {
   const metadata = server.options.resourceMetadata;
-  if (!metadata) throw new TypeError('resourceMetadata() needs a server created with the "resourceMetadata" option');
+  if (!metadata) throw new ResourceServerOptionsError('resourceMetadata() needs a server created with the "resourceMetadata" option');
   const body = JSON.stringify(metadata.document);
   return (req: ProtectedRequest, res: ServerResponse, next) => {
     const path = (req.originalUrl ?? req.url ?? '').split('?', 1)[0];

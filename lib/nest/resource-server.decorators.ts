@@ -1,4 +1,5 @@
 import { SetMetadata, createParamDecorator } from '@nestjs/common';
+import { ResourceServerOptionsError } from '../core/errors.js';
 import type { CustomDecorator, ExecutionContext } from '@nestjs/common';
 import type { Principal } from '../core/principal.js';
 import type { OrganizationSelector, RouteRule } from '../core/route-rule.js';
@@ -18,7 +19,7 @@ function addRule(rule: RouteRule): RouteDecorator {
 
 function names(list: readonly string[], decorator: string): readonly string[] {
   if (list.length === 0 || list.some((s) => typeof s !== 'string' || s === '')) {
-    throw new TypeError(`@${decorator}() needs at least one non-empty name`);
+    throw new ResourceServerOptionsError(`@${decorator}() needs at least one non-empty name`);
   }
   return Object.freeze([...list]);
 }

@@ -1,8 +1,8 @@
 import { Inject, Injectable, RequestMethod } from '@nestjs/common';
 import type { OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import type { RouteRule } from '../core/route-rule.js';
-import { AUTHENTICATED_ROUTE, PUBLIC_ROUTE, ROUTE_RULES } from './resource-server.constants.js';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { ResourceServerOptionsError } from '../core/errors.js';
+import { readRoutePolicy } from './resource-server.route-policy.js';
 import { RESOURCE_SERVER_OPTIONS } from './resource-server.module-definition.js';
 import type { ResourceServerModuleOptions } from './resource-server.module-definition.js';
 
@@ -67,16 +67,23 @@ export class RoutePolicyInspector implements OnModuleInit {
   constructor(
     @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
     @Inject(MetadataScanner) private readonly scanner: MetadataScanner,
-    @Inject(Reflector) private readonly reflector: Reflector,
     @Inject(RESOURCE_SERVER_OPTIONS) private readonly options: ResourceServerModuleOptions,
   ) {}
 
   onModuleInit(): void {
+    const entries = this.#entries();
+    const conflicts = [...new Set(entries.map((e) => e.conflict).filter((c): c is string => c !== undefined))];
+    if (conflicts.length > 0) {
+      throw new ResourceServerOptionsError(
+        `@Public() and a requirement on the same controller or method contradict each other; keep one of them ` +
+          `(a method with requirements on a @Public() controller stays protected by them):\n${conflicts.map((c) => `  ${c}`).join('\n')}`,
+      );
+    }
     if (this.options.policy !== 'explicit') return;
-    const implicit = this.report().filter((route) => !route.explicit);
+    const implicit = entries.filter((route) => !route.explicit);
     if (implicit.length === 0) return;
     const list = implicit.map((r) => `  ${r.method} ${r.path} (${r.controller}.${r.handler})`).join('\n');
-    throw new Error(
+    throw new ResourceServerOptionsError(
       `policy: 'explicit' — these routes have no explicit requirement; add @RequireScope/@RequireRole/@RequireActiveToken, ` +
         `@Authenticated() (any valid token) or @Public():\n${list}`,
     );
@@ -88,7 +95,11 @@ export class RoutePolicyInspector implements OnModuleInit {
    * WebSocket gateway events.
    */
   report(): RoutePolicyEntry[] {
-    const entries: RoutePolicyEntry[] = [];
+    return this.#entries().map(({ conflict: _conflict, ...entry }) => entry);
+  }
+
+  #entries(): (RoutePolicyEntry & { readonly conflict: string | undefined })[] {
+    const entries: (RoutePolicyEntry & { readonly conflict: string | undefined })[] = [];
     for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
       const instance = wrapper.instance as object | undefined;
       const type = wrapper.metatype as (abstract new (...args: never[]) => unknown) | undefined;
@@ -104,13 +115,15 @@ export class RoutePolicyInspector implements OnModuleInit {
     return entries;
   }
 
-  #entry(type: abstract new (...args: never[]) => unknown, handler: object, name: string, route: Pick<RoutePolicyEntry, 'kind' | 'method' | 'path'>): RoutePolicyEntry {
-    const rules = [
-      ...((this.reflector.get<RouteRule[] | undefined>(ROUTE_RULES, type)) ?? []),
-      ...((this.reflector.get<RouteRule[] | undefined>(ROUTE_RULES, handler as never)) ?? []),
-    ];
-    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, [handler as never, type]) === true;
-    const authenticated = this.reflector.getAllAndOverride<boolean | undefined>(AUTHENTICATED_ROUTE, [handler as never, type]) === true;
+  #entry(
+    type: abstract new (...args: never[]) => unknown,
+    handler: object,
+    name: string,
+    route: Pick<RoutePolicyEntry, 'kind' | 'method' | 'path'>,
+  ): RoutePolicyEntry & { readonly conflict: string | undefined } {
+    // The very function the guard reads: the report is what is enforced.
+    const policy = readRoutePolicy(type, handler);
+    const rules = policy.rules;
     const scopes = [...new Set(rules.flatMap((r) => r.requirement.scopes ?? []))];
     const anyScopes = rules.map((r) => r.requirement.anyScopes ?? []).filter((set) => set.length > 0);
     const roles: ReportedRole[] = rules.flatMap((rule) =>
@@ -126,12 +139,13 @@ export class RoutePolicyInspector implements OnModuleInit {
       ...route,
       controller: type.name,
       handler: name,
-      access: isPublic ? 'public' : restricted ? 'restricted' : 'authenticated',
+      access: policy.isPublic ? 'public' : restricted ? 'restricted' : 'authenticated',
       scopes,
       anyScopes,
       roles,
       activeToken,
-      explicit: isPublic || restricted || authenticated,
+      explicit: policy.isPublic || restricted || policy.authenticated,
+      conflict: policy.conflict,
     };
   }
 }

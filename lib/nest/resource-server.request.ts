@@ -90,9 +90,12 @@ export function writeHeaders(reply: HeaderWriter | undefined, headers: ErrorResp
   }
 }
 
-/** The `HttpException` of a refusal: the status and `{ statusCode, error, error_description }`. */
+/**
+ * The `HttpException` of a refusal: the status and the same `{ error, error_description }`
+ * body every adapter sends.
+ */
 export function httpRefusal(response: ErrorResponse, error: unknown): HttpException {
-  return new HttpException({ statusCode: response.status, ...response.body }, response.status, { cause: error });
+  return new HttpException({ ...response.body }, response.status, { cause: error });
 }
 
 /**

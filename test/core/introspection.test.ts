@@ -59,7 +59,7 @@ function server(fetch: FetchLike, cache?: MemoryTokenCache<CachedIntrospection>)
 
 describe('introspection with ZITADEL-shaped answers', () => {
   it('builds the principal of a service user token', async () => {
-    const principal = await server(fakeIntrospection(() => serviceUserAnswer())).verifyToken('opaque-token-1');
+    const principal = await server(fakeIntrospection(() => serviceUserAnswer())).authenticate('Bearer opaque-token-1');
     expect(principal).toMatchObject({
       subject: '294900000000000001',
       clientId: 'orders-worker',
@@ -80,7 +80,7 @@ describe('introspection with ZITADEL-shaped answers', () => {
       [`urn:zitadel:iam:org:project:${PROJECT}:roles`]: { 'orders.read': { [ORG]: 'acme.zitadel.cloud' } },
     });
     const rs = server(fakeIntrospection(() => pat));
-    const principal = await rs.verifyToken('pat-value');
+    const principal = await rs.authenticate('Bearer pat-value');
     expect(Object.keys(principal.roles)).toEqual(['orders.read']);
     await expect(rs.authorize(principal, { roles: [{ anyOf: ['orders.admin'] }] })).rejects.toMatchObject({ code: 'ERR_ROLE_INSUFFICIENT', status: 403 });
   });
@@ -90,7 +90,7 @@ describe('introspection with ZITADEL-shaped answers', () => {
       [`urn:zitadel:iam:org:project:${PROJECT}:roles`]: { 'orders.write': { 'org-a': 'a.example', 'org-b': 'b.example' } },
     });
     const rs = server(fakeIntrospection(() => answer));
-    const principal = await rs.verifyToken('t');
+    const principal = await rs.authenticate('Bearer t');
     expect(principal.roles).toEqual({ 'orders.write': ['org-a', 'org-b'] });
     await expect(rs.authorize(principal, { roles: [{ anyOf: ['orders.write'], organizationId: 'org-b' }] })).resolves.toBe(principal);
     await expect(rs.authorize(principal, { roles: [{ anyOf: ['orders.write'], organizationId: 'org-c' }] })).rejects.toMatchObject({ status: 403 });
@@ -102,7 +102,7 @@ describe('introspection with ZITADEL-shaped answers', () => {
     const rs = server(fakeIntrospection(() => serviceUserAnswer(), counter), cache);
     let largest = 0;
     for (let i = 0; i < 10_000; i += 1) {
-      await rs.verifyToken(`distinct-opaque-token-${i}`);
+      await rs.authenticate(`Bearer distinct-opaque-token-${i}`);
       largest = Math.max(largest, cache.size);
     }
     expect(counter.calls).toBe(10_000);
@@ -117,7 +117,7 @@ describe('introspection with ZITADEL-shaped answers', () => {
       issuer: ISSUER, audience: PROJECT, logger: silent, fetch: fakeIntrospection(() => serviceUserAnswer()),
       introspection: { endpoint: `${ISSUER}/oauth/v2/introspect`, auth: { type: 'client_secret_basic', clientId: 'a', clientSecret: 'b' }, cache: spy },
     });
-    await rs.verifyToken('secret-opaque-token');
+    await rs.authenticate('Bearer secret-opaque-token');
     expect(keys).toHaveLength(1);
     expect(keys[0]).not.toContain('secret-opaque-token');
     expect(keys[0]).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -136,10 +136,10 @@ describe('a cache shared by several APIs', () => {
       });
     const orders = make(PROJECT, 'orders-api');
     const billing = make('other-project', 'billing-api');
-    await orders.verifyToken('shared-token');
-    await orders.verifyToken('shared-token');
+    await orders.authenticate('Bearer shared-token');
+    await orders.authenticate('Bearer shared-token');
     expect(counter.calls).toBe(1);
-    await billing.verifyToken('shared-token');
+    await billing.authenticate('Bearer shared-token');
     expect(counter.calls).toBe(2);
   });
 });

@@ -59,15 +59,17 @@ describe('OpenTelemetry', () => {
     try {
       const rs = createResourceServer({ issuer: issuer.issuer, audience: 'test-project', projectId: 'test-project' });
       const token = await issuer.mintJwt(issuer.roleClaims(['orders.read']));
-      const principal = await rs.verifyToken(token);
       const request = { route: { method: 'GET', template: '/orders', path: '/orders' }, requestId: 'r1', ip: '127.0.0.1', startedAt: performance.now() };
-      // Outside a recording request span nothing is recorded (no SDK, no instrumentation).
-      rs.record(request, { principal });
+      const decision = { http: { headers: { authorization: `Bearer ${token}` } }, describe: () => request };
+      // Outside a recording request span nothing is recorded (no SDK, no instrumentation), with no audit sink either.
+      expect((await rs.decide(decision)).outcome).toBe('allow');
       expect(spans).toHaveLength(0);
-      const { IssuerUnavailableError } = await import('../../lib/core/errors.js');
-      context.with(trace.setSpan(context.active(), activeSpan), () => {
-        rs.record(request, { principal });
-        rs.record(request, { error: new IssuerUnavailableError('down') });
+      // The issuer's keys cannot be fetched: 503, recorded as "unavailable".
+      const down = createResourceServer({ issuer: issuer.issuer, audience: 'test-project', jwksUri: `${issuer.issuer}/keys`, fetch: () => Promise.reject(new Error('down')), logger: { warn() {}, error() {} } });
+      await context.with(trace.setSpan(context.active(), activeSpan), async () => {
+        expect((await rs.decide(decision)).outcome).toBe('allow');
+        const refused = await down.decide(decision);
+        expect(refused.outcome === 'refuse' && refused.response.status).toBe(503);
       });
       expect(spans).toHaveLength(2);
       expect(requestSpan.attributes).toEqual({ 'enduser.id': '200000000000000001', 'user.roles': ['orders.read'] });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { generateKeyPair, exportJWK } from 'jose';
 import { createTestIssuer } from '../../lib/testing/index.js';
 import type { TestIssuer } from '../../lib/testing/index.js';
-import { APP_KINDS, isExpress, startApp } from '../support/apps.js';
+import { APP_KINDS, startApp } from '../support/apps.js';
 import type { RunningApp } from '../support/apps.js';
 import { LogCapture } from '../support/log-capture.js';
 import { get, send } from '../support/send.js';
@@ -165,7 +165,7 @@ describe.each(APP_KINDS)('JWT access tokens on %s', (kind) => {
     const response = await call('/me', token);
     expect(response.status).toBe(401);
     expect(response.headers['www-authenticate']).toBe(invalidToken(description));
-    expect(response.body).toEqual({ statusCode: isExpress(kind) ? undefined : 401, error: 'invalid_token', error_description: description });
+    expect(response.body).toEqual({ statusCode: 401, error: 'invalid_token', error_description: description });
   });
 
   it('never fetched a jku or x5u URL', () => {

@@ -163,7 +163,7 @@ describe('issuer faults (Express, timeout 500 ms)', () => {
     if (status === 503) {
       expect(Number(response.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(response.headers['www-authenticate']).toBeUndefined();
-      expect(response.body).toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
+      expect(response.body).toEqual({ statusCode: 503, error: 'temporarily_unavailable', error_description: expect.any(String) });
     }
     expect(findLeaks(responseText(response), secrets)).toEqual([]);
   }

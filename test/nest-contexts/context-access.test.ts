@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import type { ExecutionContext } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { RpcException } from '@nestjs/microservices';
 import { WsException } from '@nestjs/websockets';
 import * as grpc from '@grpc/grpc-js';
@@ -52,7 +51,7 @@ describe('ResourceServerGuard context access', () => {
   beforeAll(async () => {
     issuer = await createTestIssuer();
     server = createResourceServer({ issuer: issuer.issuer, audience: 'test-project', projectId: 'test-project', logger: logs });
-    guard = new ResourceServerGuard(server, new Reflector());
+    guard = new ResourceServerGuard(server);
     token = await issuer.mintJwt();
     Logger.overrideLogger(logs);
   });
@@ -65,7 +64,7 @@ describe('ResourceServerGuard context access', () => {
     const metadata = new grpc.Metadata();
     metadata.add('authorization', `Bearer ${token}`);
     metadata.add('authorization', `Bearer ${token}`);
-    const error = await outcome(guard.canActivate(contextOf('rpc', [{}, metadata, {}])));
+    const error = await outcome(activate(guard, contextOf('rpc', [{}, metadata, {}])));
     expect(error).toBeInstanceOf(RpcException);
     const body = (error as RpcException).getError() as Record<string, unknown>;
     expect(body).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, message: 'Only one Authorization header is allowed' });
@@ -75,7 +74,7 @@ describe('ResourceServerGuard context access', () => {
   });
 
   it('never reads a gRPC payload for a token', async () => {
-    const error = await outcome(guard.canActivate(contextOf('rpc', [{ authorization: `Bearer ${token}` }, new grpc.Metadata(), {}])));
+    const error = await outcome(activate(guard, contextOf('rpc', [{ authorization: `Bearer ${token}` }, new grpc.Metadata(), {}])));
     expect((error as RpcException).getError()).toMatchObject({ code: grpc.status.UNAUTHENTICATED });
   });
 
@@ -86,53 +85,58 @@ describe('ResourceServerGuard context access', () => {
       getHeaders: () => ({ get: (k: string) => values.get(k)?.[0] ?? '', values: (k: string) => values.get(k) ?? [], has: (k: string) => values.has(k) }),
     };
     const context = contextOf('rpc', [{}, natsContext]);
-    await expect(guard.canActivate(context)).resolves.toBe(true);
+    await expect(activate(guard, context)).resolves.toBe(true);
     expect(principalOf(context)?.subject).toBe('200000000000000001');
     expect(principalOf(contextOf('rpc', [{}, { getSubject: () => 'other' }]))).toBeUndefined();
   });
 
   it('reads the `ws` adapter upgrade request and refuses two Authorization headers on it', async () => {
     const allowed = contextOf('ws', [{ upgradeReq: { headers: { authorization: `Bearer ${token}` }, url: '/' } }, {}, 'whoami']);
-    await expect(guard.canActivate(allowed)).resolves.toBe(true);
+    await expect(activate(guard, allowed)).resolves.toBe(true);
     const twice = { request: { headers: { authorization: `Bearer ${token}` }, headersDistinct: { authorization: [`Bearer ${token}`, `Bearer ${token}`] }, url: '/' } };
-    const error = await outcome(guard.canActivate(contextOf('ws', [twice, {}, 'whoami'])));
+    const error = await outcome(activate(guard, contextOf('ws', [twice, {}, 'whoami'])));
     expect(error).toBeInstanceOf(WsException);
     expect((error as WsException).getError()).toEqual({ status: 400, error: 'invalid_request', error_description: 'Only one Authorization header is allowed' });
   });
 
   it('forgets a connection\'s principal when a later public message has no valid token', async () => {
     const client: { handshake: { headers: Record<string, string>; auth: Record<string, string> } } = { handshake: { headers: {}, auth: { token } } };
-    await guard.canActivate(contextOf('ws', [client, {}, 'whoami']));
+    await activate(guard, contextOf('ws', [client, {}, 'whoami']));
     expect(principalOf(contextOf('ws', [client, {}, 'x']))?.subject).toBe('200000000000000001');
     client.handshake.auth.token = 'expired-or-garbage';
-    await expect(guard.canActivate(contextOf('ws', [client, {}, 'open'], 'open'))).resolves.toBe(true);
+    await expect(activate(guard, contextOf('ws', [client, {}, 'open'], 'open'))).resolves.toBe(true);
     expect(principalOf(contextOf('ws', [client, {}, 'x']))).toBeUndefined();
   });
 
   it('reads a GraphQL context without an HTTP request as carrying no token', async () => {
-    const error = await outcome(guard.canActivate(contextOf('graphql', [undefined, {}, {}, { fieldName: 'me', parentType: { name: 'Query' } }])));
+    const error = await outcome(activate(guard, contextOf('graphql', [undefined, {}, {}, { fieldName: 'me', parentType: { name: 'Query' } }])));
     expect(error).toMatchObject({ status: 401, message: 'A bearer token is required' });
   });
 
   it('reads the mercurius shape (reply.request) and sets headers on the reply', async () => {
     const headers: Record<string, string> = {};
     const reply = { request: { headers: {}, raw: { headers: {}, method: 'POST', url: '/graphql' } }, header: (n: string, v: string) => (headers[n] = v) };
-    const error = await outcome(guard.canActivate(contextOf('graphql', [undefined, {}, { reply }, { fieldName: 'me', parentType: { name: 'Query' } }], 'admin')));
+    const error = await outcome(activate(guard, contextOf('graphql', [undefined, {}, { reply }, { fieldName: 'me', parentType: { name: 'Query' } }], 'admin')));
     expect(error).toMatchObject({ status: 401 });
     expect(headers['www-authenticate']).toBe('Bearer realm="api"');
     const allowed = { request: { headers: {}, raw: { headers: { authorization: `Bearer ${token}` }, method: 'POST', url: '/graphql' } }, header: () => undefined };
     const context = contextOf('graphql', [undefined, {}, { reply: allowed }, { fieldName: 'me', parentType: { name: 'Query' } }]);
-    await expect(guard.canActivate(context)).resolves.toBe(true);
+    await expect(activate(guard, context)).resolves.toBe(true);
     expect(principalOf(context)?.subject).toBe('200000000000000001');
   });
 
   it('denies unknown context types, with one log line per type', async () => {
     logs.lines.length = 0;
-    await expect(guard.canActivate(contextOf('kafka-custom', [{ authorization: `Bearer ${token}` }]))).resolves.toBe(false);
-    await expect(guard.canActivate(contextOf('kafka-custom', [{}]))).resolves.toBe(false);
-    await expect(guard.canActivate(contextOf('other', [{}]))).resolves.toBe(false);
+    await expect(activate(guard, contextOf('kafka-custom', [{ authorization: `Bearer ${token}` }]))).resolves.toBe(false);
+    await expect(activate(guard, contextOf('kafka-custom', [{}]))).resolves.toBe(false);
+    await expect(activate(guard, contextOf('other', [{}]))).resolves.toBe(false);
     expect(logs.lines.filter((l) => l.includes('Denied'))).toHaveLength(2);
     expect(principalOf(contextOf('kafka-custom', [{}]))).toBeUndefined();
     expect(logs.text()).not.toContain(token);
   });
 });
+
+/** The guard's answer as a promise: it decides synchronously when nothing needs I/O (and may throw then). */
+async function activate(guard: ResourceServerGuard, context: ExecutionContext): Promise<boolean> {
+  return guard.canActivate(context);
+}

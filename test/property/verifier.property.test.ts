@@ -1,5 +1,5 @@
 /**
- * Properties of the whole verification path (`createResourceServer(...).verifyToken` and
+ * Properties of the whole verification path (`createResourceServer(...).authenticate` and
  * `authenticate`), with an in-memory issuer behind an injected `fetch`:
  *
  * - any input is refused with an AuthError (400/401), never another throwable, never a 5xx;
@@ -46,10 +46,10 @@ async function refusal(promise: Promise<unknown>): Promise<AuthError> {
 const b64 = (value: string | Uint8Array): string => Buffer.from(value).toString('base64url');
 const serverArb = fc.constantFrom(...Object.keys(servers));
 
-describe('verifyToken and authenticate (property)', () => {
+describe('authenticate (property)', () => {
   beforeAll(async () => {
     // Warm the key cache: every valid token verifies on every server.
-    for (const server of Object.values(servers)) for (const token of VALID) await server.verifyToken(token);
+    for (const server of Object.values(servers)) for (const token of VALID) await server.authenticate(`Bearer ${token}`);
   });
 
   afterAll(() => {
@@ -57,11 +57,12 @@ describe('verifyToken and authenticate (property)', () => {
     expect(logged).toEqual([]);
   });
 
-  it('refuses arbitrary strings with a 401 AuthError', async () => {
+  it('refuses arbitrary strings with a 401 AuthError (400 when not even a b64token)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 400 }), serverArb, async (token, name) => {
-        const error = await refusal(servers[name]!.verifyToken(token));
-        expect(error.status).toBe(401);
+        const error = await refusal(servers[name]!.authenticate(`Bearer ${token}`));
+        // RFC 6750 §2.1: a string that is not a b64token is a malformed request (400), any other is an invalid token (401).
+        expect(error.status).toBe(/^[A-Za-z0-9\-._~+/]+=*$/.test(token.replace(/^ +/, '')) ? 401 : 400);
       }),
       { numRuns: RUNS },
     );
@@ -108,8 +109,9 @@ describe('verifyToken and authenticate (property)', () => {
     await fc.assert(
       fc.asyncProperty(header, payload, fc.uint8Array({ maxLength: 300 }), serverArb, async (h, p, signature, name) => {
         const token = `${b64(JSON.stringify(h))}.${b64(JSON.stringify(p) ?? '')}.${b64(signature)}`;
-        const error = await refusal(servers[name]!.verifyToken(token));
-        expect(error.status).toBe(401);
+        const error = await refusal(servers[name]!.authenticate(`Bearer ${token}`));
+        // RFC 6750 §2.1: a string that is not a b64token is a malformed request (400), any other is an invalid token (401).
+        expect(error.status).toBe(/^[A-Za-z0-9\-._~+/]+=*$/.test(token.replace(/^ +/, '')) ? 401 : 400);
       }),
       { numRuns: RUNS },
     );
@@ -129,7 +131,7 @@ describe('verifyToken and authenticate (property)', () => {
         }
         const mutated = parts.map((bytes) => bytes.toString('base64url')).join('.');
         fc.pre(mutated !== VALID[which]); // two flips of the same bit cancel out
-        const error = await refusal(servers[name]!.verifyToken(mutated));
+        const error = await refusal(servers[name]!.authenticate(`Bearer ${mutated}`));
         expect([400, 401]).toContain(error.status);
       }),
       { numRuns: RUNS },
@@ -156,7 +158,7 @@ describe('verifyToken and authenticate (property)', () => {
         // A re-encoding of the very same bytes (non-canonical base64url) is a known, separate
         // issue (see "non-canonical encodings" below); everything else must fail.
         fc.pre(!sameBytes(token, mutated));
-        const error = await refusal(servers[name]!.verifyToken(mutated));
+        const error = await refusal(servers[name]!.authenticate(`Bearer ${mutated}`));
         expect([400, 401]).toContain(error.status);
       }),
       { numRuns: RUNS },
@@ -178,7 +180,7 @@ describe('verifyToken and authenticate (property)', () => {
         ];
         for (const variant of variants) {
           expect(sameBytes(token, variant)).toBe(true);
-          await refusal(servers.jwtOnly!.verifyToken(variant));
+          await refusal(servers.jwtOnly!.authenticate(`Bearer ${variant}`));
         }
       }
     });

@@ -56,7 +56,7 @@ export function processIntrospectionResponse(
   if (response.status === 400 || response.status === 401) {
     const error = isObject(body) && typeof body.error === 'string' ? body.error : `HTTP ${response.status}`;
     if (response.status === 401 || error === 'invalid_client' || error === 'unauthorized_client') {
-      throw new IntrospectionClientError(`the introspection endpoint refused this API's client credentials (${error})`, response.status);
+      throw new IntrospectionClientError(`the introspection endpoint refused this API's client credentials (${error})`, response.status, undefined, 'ERR_UPSTREAM_CLIENT_REFUSED');
     }
   }
   if (response.status !== 200) {

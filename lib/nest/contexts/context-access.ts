@@ -1,27 +1,22 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { AuditRequest } from '../../core/audit.js';
 import type { BearerRequest } from '../../core/bearer.js';
 import type { ErrorResponse } from '../../core/challenge.js';
+import type { DecisionRequest, RefuseDecision } from '../../core/pipeline/decision.js';
 
 /**
  * What the guard needs from one kind of execution context. It translates, it decides
- * nothing: the token is resolved, verified and authorized by the resource server.
+ * nothing: the request view goes to the resource server's decision pipeline, and its
+ * answer comes back in the transport's form.
  */
 export interface ContextAccess {
-  /** The request as the token resolver reads it. May throw an `AuthError` (e.g. two carriers). */
-  bearer(): BearerRequest;
-  /** What `@RequireRole(…, { org: (input) => … })` selectors receive. */
-  readonly selectorInput: unknown;
+  /** The request as the pipeline reads it: credentials, selector input, audit description. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each transport's own input type
+  request(context: ExecutionContext): DecisionRequest<any>;
   /** Where the principal is kept for `@Caller()` (see `holderOf`). */
-  readonly holder: object | undefined;
-  /** Route, request id and address for the audit event. */
-  readonly audit: AuditRequest;
-  /** Throws the transport's refusal (after setting any headers it can). */
-  refuse(response: ErrorResponse, error: unknown): Promise<never>;
+  holder(context: ExecutionContext): object | undefined;
+  /** Throws (or rejects with) the transport's refusal, after setting any headers it can. */
+  refuse(context: ExecutionContext, decision: RefuseDecision): never | Promise<never>;
 }
-
-/** Builds the access of one call; `startedAt` is `performance.now()` when the guard began. */
-export type ContextAccessFactory = (context: ExecutionContext, startedAt: number) => ContextAccess;
 
 /** The body RPC and WebSocket refusals carry: the HTTP body, with `status` for `statusCode`. */
 export interface RefusalBody {
@@ -56,12 +51,19 @@ export function carrierValues(carrier: unknown, name: string): string[] | undefi
   return strings(value);
 }
 
-/** A bearer request whose only carrier is the Authorization values given (no query, no body). */
-export function headerOnlyRequest(authorization: readonly string[]): BearerRequest {
+/**
+ * A bearer request of a non-HTTP transport: its header-like Authorization values (more than
+ * one is refused by the pipeline, 400), values from other carriers (payload, handshake
+ * auth: a token in two places is refused too), and the URL and method when it has them.
+ */
+export function transportRequest(authorization: readonly string[], otherCarriers: readonly string[] = [], url?: string, method?: string): BearerRequest {
   const values = [...authorization];
   return {
     headers: values.length === 0 ? {} : { authorization: values[0] },
     headersDistinct: { authorization: values },
+    otherCarriers,
+    url,
+    method,
   };
 }
 

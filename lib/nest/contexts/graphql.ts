@@ -1,8 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { AuditRequest } from '../../core/audit.js';
-import type { BearerRequest } from '../../core/bearer.js';
-import type { ErrorResponse } from '../../core/challenge.js';
+import type { DecisionRequest, RefuseDecision } from '../../core/pipeline/decision.js';
 import { bearerRequest, httpRefusal, writeHeaders } from '../resource-server.request.js';
 import type { HeaderWriter, PlatformRequest } from '../resource-server.request.js';
 import type { ContextAccess } from './context-access.js';
@@ -35,24 +34,30 @@ interface ResolveInfo {
  * GraphQL errors (`extensions.code`, and the JSON body in `extensions.originalError`).
  * `@nestjs/graphql` is never imported: the arguments are read as they are.
  */
-export function graphqlAccess(context: ExecutionContext, startedAt: number): ContextAccess {
+export const graphqlAccess: ContextAccess = {
+  request(context: ExecutionContext): DecisionRequest {
+    const request = httpRequestOf(context);
+    const info = context.getArgByIndex<ResolveInfo | undefined>(3);
+    return {
+      http: request?.headers !== undefined || request?.raw !== undefined ? bearerRequest(request) : { headers: {} },
+      input: context.getArgByIndex<unknown>(1),
+      describe: (_input, startedAt) => graphqlAudit(request, info, startedAt),
+    };
+  },
+  holder: (context) => holderOf('graphql', context),
+  refuse(context: ExecutionContext, decision: RefuseDecision): never {
+    const value = context.getArgByIndex<GraphqlContextValue | undefined>(2);
+    writeHeaders(value?.res ?? value?.reply ?? httpRequestOf(context)?.res, decision.response.headers);
+    const refusal = httpRefusal(decision.response, decision.error);
+    // Apollo uses the exception's message as the GraphQL error's message.
+    refusal.message = decision.response.body.error_description;
+    throw refusal;
+  },
+};
+
+function httpRequestOf(context: ExecutionContext): GraphqlHttpRequest | undefined {
   const value = context.getArgByIndex<GraphqlContextValue | undefined>(2);
-  const request = value?.req ?? value?.request ?? value?.reply?.request;
-  const reply = value?.res ?? value?.reply ?? request?.res;
-  const info = context.getArgByIndex<ResolveInfo | undefined>(3);
-  return {
-    bearer: (): BearerRequest => (request?.headers !== undefined || request?.raw !== undefined ? bearerRequest(request) : { headers: {} }),
-    selectorInput: context.getArgByIndex<unknown>(1),
-    holder: holderOf('graphql', context),
-    audit: graphqlAudit(request, info, startedAt),
-    refuse: (response: ErrorResponse, error: unknown): Promise<never> => {
-      writeHeaders(reply, response.headers);
-      const refusal = httpRefusal(response, error);
-      // Apollo uses the exception's message as the GraphQL error's message.
-      refusal.message = response.body.error_description;
-      return Promise.reject(refusal);
-    },
-  };
+  return value?.req ?? value?.request ?? value?.reply?.request;
 }
 
 function graphqlAudit(request: GraphqlHttpRequest | undefined, info: ResolveInfo | undefined, startedAt: number): AuditRequest {

@@ -2,9 +2,9 @@ import type { ExecutionContext } from '@nestjs/common';
 import type { AuditRequest } from '../../core/audit.js';
 import type { BearerRequest } from '../../core/bearer.js';
 import type { ErrorResponse } from '../../core/challenge.js';
-import { InvalidRequestError } from '../../core/errors.js';
+import type { DecisionRequest, RefuseDecision } from '../../core/pipeline/decision.js';
 import type { ContextAccess, RefusalBody } from './context-access.js';
-import { carrierValues, headerOnlyRequest, refusalBody, requestIdOf } from './context-access.js';
+import { carrierValues, refusalBody, requestIdOf, transportRequest } from './context-access.js';
 import { holderOf } from './holder.js';
 
 // @nestjs/microservices' metadata key of @MessagePattern / @GrpcMethod.
@@ -42,24 +42,30 @@ interface GrpcCall {
  * metadata: gRPC `Metadata`, the headers of transports that have them (NATS), the metadata
  * of a TCP packet (Nest 12 `setOnDispatchHook`), and as a last resort, for transports
  * without any, the payload (`data.headers.authorization`, then `data.authorization`).
- * Refusals are `RpcException`s: `{ status, error, error_description }`, or for gRPC
- * `{ code, message }` with the gRPC status and a `www-authenticate` / `retry-after` trailer.
+ * Credentials in more than one of these places are refused by the pipeline (400), like two
+ * Authorization headers. Refusals are `RpcException`s: `{ error, error_description, status }`,
+ * or for gRPC `{ code, message }` with the gRPC status and a `www-authenticate` /
+ * `retry-after` trailer.
  */
-export function rpcAccess(context: ExecutionContext, startedAt: number): ContextAccess {
-  const data = context.getArgByIndex<unknown>(0);
-  const rpc = context.getArgByIndex<unknown>(1);
-  const grpc = isGrpcMetadata(rpc) ? rpc : undefined;
-  const carrier = grpc ?? metadataOf(rpc as RpcContextLike | undefined);
-  return {
-    bearer: (): BearerRequest => headerOnlyRequest(authorizationOf(carrier, grpc === undefined ? data : undefined)),
-    selectorInput: data,
-    holder: holderOf('rpc', context),
-    audit: rpcAudit(context, rpc as RpcContextLike | undefined, grpc, carrier, data, startedAt),
-    refuse: async (response: ErrorResponse, error: unknown): Promise<never> => {
-      throw await rpcException(grpc === undefined ? refusalBody(response) : grpcError(grpc, response), response.body.error_description, error);
-    },
-  };
-}
+export const rpcAccess: ContextAccess = {
+  request(context: ExecutionContext): DecisionRequest {
+    const data = context.getArgByIndex<unknown>(0);
+    const rpc = context.getArgByIndex<unknown>(1);
+    const grpc = isGrpcMetadata(rpc) ? rpc : undefined;
+    const carrier = grpc ?? metadataOf(rpc as RpcContextLike | undefined);
+    return {
+      http: messageCredentials(carrier, grpc === undefined ? data : undefined),
+      input: data,
+      describe: (_input, startedAt) => rpcAudit(context, rpc as RpcContextLike | undefined, grpc, carrier, data, startedAt),
+    };
+  },
+  holder: (context) => holderOf('rpc', context),
+  async refuse(context: ExecutionContext, decision: RefuseDecision): Promise<never> {
+    const rpc = context.getArgByIndex<unknown>(1);
+    const body = isGrpcMetadata(rpc) ? grpcError(rpc, decision.response) : refusalBody(decision.response);
+    throw await rpcException(body, decision.response.body.error_description, decision.error);
+  },
+};
 
 function isGrpcMetadata(value: unknown): value is GrpcMetadata {
   const candidate = value as Partial<GrpcMetadata> | null | undefined;
@@ -74,18 +80,18 @@ function metadataOf(rpc: RpcContextLike | undefined): unknown {
 }
 
 /**
- * The Authorization values of a message: from its metadata, or from the payload when the
- * metadata has none. Both at once is refused like two carriers over HTTP.
+ * The credentials of a message: its metadata's Authorization values, else the payload's
+ * `headers.authorization` (transports without metadata); a payload `authorization` (or
+ * payload headers beside metadata) is one more carrier — a token in two places is refused.
  */
-function authorizationOf(carrier: unknown, data: unknown): string[] {
-  const fromMetadata = carrierValues(carrier, 'authorization') ?? [];
-  if (data === null || typeof data !== 'object') return fromMetadata;
+function messageCredentials(carrier: unknown, data: unknown): BearerRequest {
+  const metadata = carrierValues(carrier, 'authorization') ?? [];
+  if (data === null || typeof data !== 'object') return transportRequest(metadata);
   const payload = data as { readonly headers?: unknown; readonly authorization?: unknown };
-  const fromHeaders = carrierValues(payload.headers, 'authorization') ?? [];
-  const fromPayload = fromHeaders.length > 0 ? fromHeaders : typeof payload.authorization === 'string' ? [payload.authorization] : [];
-  if (fromPayload.length === 0) return fromMetadata;
-  if (fromMetadata.length > 0) throw new InvalidRequestError('The token must be sent in exactly one place');
-  return fromPayload;
+  const payloadHeaders = carrierValues(payload.headers, 'authorization') ?? [];
+  const payloadField = typeof payload.authorization === 'string' ? [payload.authorization] : [];
+  if (metadata.length === 0) return transportRequest(payloadHeaders, payloadField);
+  return transportRequest(metadata, [...payloadHeaders, ...payloadField]);
 }
 
 function grpcError(metadata: GrpcMetadata, response: ErrorResponse): Record<string, unknown> {

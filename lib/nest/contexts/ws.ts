@@ -2,10 +2,9 @@ import type { ExecutionContext } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { AuditRequest } from '../../core/audit.js';
 import type { BearerRequest } from '../../core/bearer.js';
-import type { ErrorResponse } from '../../core/challenge.js';
-import { InvalidRequestError } from '../../core/errors.js';
+import type { DecisionRequest, RefuseDecision } from '../../core/pipeline/decision.js';
 import type { ContextAccess, RefusalBody } from './context-access.js';
-import { refusalBody, requestIdOf } from './context-access.js';
+import { refusalBody, requestIdOf, transportRequest } from './context-access.js';
 import { holderOf } from './holder.js';
 
 // @nestjs/websockets' metadata key of @SubscribeMessage.
@@ -31,32 +30,34 @@ const BEARER_PREFIX = /^bearer(?:[ \t]|$)/i;
 /**
  * A gateway message (`(client, data, pattern)`). The token comes from the connection's
  * handshake: the Authorization header of its HTTP request, or socket.io's
- * `auth: { token }` (the bare token; a `Bearer ` prefix is optional) — not both.
- * Refusals are `WsException`s carrying `{ status, error, error_description }`, which
+ * `auth: { token }` (the bare token; a `Bearer ` prefix is optional) — both at once is two
+ * credentials, refused by the pipeline like two Authorization headers.
+ * Refusals are `WsException`s carrying `{ error, error_description, status }`, which
  * Nest emits to the client as an `exception` event.
  */
-export function wsAccess(context: ExecutionContext, startedAt: number): ContextAccess {
-  const client = context.getArgByIndex<SocketLike | undefined>(0);
-  const node = client?.request ?? client?.upgradeReq;
-  return {
-    bearer: () => handshakeRequest(client, node),
-    selectorInput: context.getArgByIndex<unknown>(1),
-    holder: holderOf('ws', context),
-    audit: wsAudit(context, client, node, startedAt),
-    refuse: async (response: ErrorResponse, error: unknown): Promise<never> => {
-      throw await wsException(refusalBody(response), error);
-    },
-  };
-}
+export const wsAccess: ContextAccess = {
+  request(context: ExecutionContext): DecisionRequest {
+    const client = context.getArgByIndex<SocketLike | undefined>(0);
+    const node = client?.request ?? client?.upgradeReq;
+    return {
+      http: handshakeRequest(client, node),
+      input: context.getArgByIndex<unknown>(1),
+      describe: (_input, startedAt) => wsAudit(context, client, node, startedAt),
+    };
+  },
+  holder: (context) => holderOf('ws', context),
+  async refuse(_context: ExecutionContext, decision: RefuseDecision): Promise<never> {
+    throw await wsException(refusalBody(decision.response), decision.error);
+  },
+};
 
 function handshakeRequest(client: SocketLike | undefined, node: IncomingMessage | undefined): BearerRequest {
-  const request: BearerRequest = node
-    ? { headers: node.headers, headersDistinct: node.headersDistinct, rawHeaders: node.rawHeaders, url: node.url, method: node.method }
-    : { headers: client?.handshake?.headers ?? {}, url: client?.handshake?.url };
+  const headers = node?.headers ?? client?.handshake?.headers ?? {};
+  const header = headers.authorization;
+  const values = node?.headersDistinct?.authorization ?? (header === undefined ? [] : Array.isArray(header) ? header : [header]);
   const token = client?.handshake?.auth?.token;
-  if (typeof token !== 'string' || token === '') return request;
-  if (request.headers.authorization !== undefined) throw new InvalidRequestError('The token must be sent in exactly one place');
-  return { headers: { authorization: BEARER_PREFIX.test(token) ? token : `Bearer ${token}` }, url: request.url, method: request.method };
+  const fromAuth = typeof token === 'string' && token !== '' ? [BEARER_PREFIX.test(token) ? token : `Bearer ${token}`] : [];
+  return transportRequest(values, fromAuth, node?.url ?? client?.handshake?.url, node?.method);
 }
 
 function wsAudit(context: ExecutionContext, client: SocketLike | undefined, node: IncomingMessage | undefined, startedAt: number): AuditRequest {

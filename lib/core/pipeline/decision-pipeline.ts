@@ -1,0 +1,138 @@
+import { toErrorResponse } from '../challenge.js';
+import type { ChallengeOptions } from '../challenge.js';
+import { AuthError, IssuerUnavailableError } from '../errors.js';
+import { authorizeRoute } from './authorize-route.js';
+import { checkBinding } from './check-binding.js';
+import { checkRevocation } from './check-revocation.js';
+import type { PipelineContext, Step } from './context.js';
+import type { Decision, DecisionRequest } from './decision.js';
+import type { DecisionRecorder } from './decision-recorder.js';
+import { ensureFreshness } from './ensure-freshness.js';
+import { readCredentials } from './read-credentials.js';
+import { combineRoutes } from './route.js';
+import type { Route } from './route.js';
+import { DecisionState } from './state.js';
+import { verifyToken } from './verify-token.js';
+
+/**
+ * Every check of a request, in one order, exactly once: find the credentials, verify the
+ * token, check its binding, check revocation, learn what only introspection can tell,
+ * authorize the route — then record the decision. Adapters call {@link decide} and write
+ * its answer; they never verify, authorize or record on their own.
+ */
+const STEPS: readonly Step[] = [readCredentials, verifyToken, checkBinding, checkRevocation, ensureFreshness, authorizeRoute];
+/** Where {@link DecisionPipeline.refine} resumes: the caller is known, more rules apply. */
+const ROUTE_STEPS = STEPS.indexOf(ensureFreshness);
+
+export class DecisionPipeline {
+  constructor(
+    private readonly context: PipelineContext,
+    private readonly recorder: DecisionRecorder,
+    private readonly challenge: ChallengeOptions,
+  ) {}
+
+  /**
+   * The decision for one request on one route: synchronous when nothing needs I/O (a
+   * cached verdict), a promise otherwise. Never throws and never rejects: every failure is
+   * a `refuse` decision (503 for anything unexpected, failing closed).
+   */
+  decide<Input>(request: DecisionRequest<Input>, route: Route<Input>): Decision | Promise<Decision> {
+    return this.#run(new DecisionState(request as DecisionRequest, route as Route, performance.now()), 0);
+  }
+
+  /**
+   * A detached copy of an allowed decision, to keep beside its principal: the token and the
+   * checks made, not the request.
+   */
+  detach(decision: Decision): Decision {
+    if (!(decision instanceof DecisionState)) throw new TypeError('detach() takes a decision returned by decide() of the same resource server');
+    return asDecision(decision.copy({ http: { headers: {} } }));
+  }
+
+  /**
+   * Applies more rules to a request already decided on (Express: a `require*()` after
+   * `protect()`): the same state, the rules of both routes, one audit event in the end.
+   * With `copy`, the earlier decision stays as it was and a new one is made.
+   */
+  refine<Input>(previous: Decision, route: Route<Input>, copy = false): Decision | Promise<Decision> {
+    if (!(previous instanceof DecisionState)) throw new TypeError('refine() takes a decision returned by decide() of the same resource server');
+    const state = copy ? previous.copy() : previous;
+    if (state.outcome === 'refuse') return asDecision(state);
+    state.route = combineRoutes(state.route, route as Route);
+    if (state.outcome === 'anonymous') {
+      // An optional route let a missing or bad token pass; this one does not: decide again.
+      state.outcome = 'allow';
+      return state.route.optional ? asDecision(state) : this.#run(state, 0);
+    }
+    return this.#run(state, ROUTE_STEPS);
+  }
+
+  #run(state: DecisionState, from: number): Decision | Promise<Decision> {
+    for (let i = from; i < STEPS.length; i += 1) {
+      let pending: void | Promise<void>;
+      try {
+        pending = STEPS[i]!(this.context, state);
+      } catch (error) {
+        return this.#finish(state, error);
+      }
+      if (pending !== undefined) {
+        const next = i + 1;
+        return pending.then(
+          () => this.#run(state, next),
+          (error: unknown) => this.#finish(state, error),
+        );
+      }
+    }
+    return this.#finish(state, undefined);
+  }
+
+  #finish(state: DecisionState, error: unknown): Decision {
+    state.settle = undefined;
+    if (error === undefined || state.route.optional) {
+      if (error !== undefined) {
+        state.outcome = 'anonymous';
+        state.principal = undefined;
+      } else if (state.outcome !== 'anonymous') {
+        state.outcome = 'allow';
+      }
+      this.#allowed(state);
+      return asDecision(state);
+    }
+    const authError = this.#toAuthError(error);
+    if (this.context.options.dpop && (state.scheme === 'dpop' || authError.code === 'ERR_DPOP_BINDING_INVALID')) authError.challengeScheme = 'DPoP';
+    state.outcome = 'refuse';
+    state.error = authError;
+    state.response = toErrorResponse(authError, this.challenge);
+    state.auditPending = false;
+    this.recorder.record(state);
+    return asDecision(state);
+  }
+
+  /** An allow (or anonymous pass) is recorded now, or when the request settles on an open route. */
+  #allowed(state: DecisionState): void {
+    if (!state.route.open) {
+      state.auditPending = false;
+      this.recorder.record(state);
+      return;
+    }
+    if (state.auditPending || !this.recorder.wantsAllow()) return;
+    state.auditPending = true;
+    state.settle = () => {
+      if (!state.auditPending) return;
+      state.auditPending = false;
+      this.recorder.record(state);
+    };
+  }
+
+  #toAuthError(error: unknown): AuthError {
+    if (error instanceof AuthError) return error;
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
+    this.context.log.error('internal', `Unexpected error while checking a token (${reason}); answering 503`);
+    return new IssuerUnavailableError('The token could not be checked', { cause: error });
+  }
+}
+
+/** The state is the decision the adapter reads (one object per request). */
+function asDecision(state: DecisionState): Decision {
+  return state as unknown as Decision;
+}

@@ -1,0 +1,73 @@
+import type { AuditRequest } from '../audit.js';
+import type { ErrorResponse } from '../challenge.js';
+import type { AuthError } from '../errors.js';
+import type { Principal } from '../principal.js';
+import type { DecisionRequest } from './decision.js';
+import type { Route } from './route.js';
+
+/**
+ * Everything one request's decision carries from step to step: the token and how it came,
+ * the caller as verified so far, and the outcome. It is also the {@link Decision} handed to
+ * the adapter (no second object per request). Never serialized, never logged: it holds the
+ * raw token.
+ */
+export class DecisionState {
+  outcome: 'allow' | 'anonymous' | 'refuse' = 'allow';
+  principal: Principal | undefined = undefined;
+  error: AuthError | undefined = undefined;
+  response: ErrorResponse | undefined = undefined;
+  settle: (() => void) | undefined = undefined;
+
+  /** The access token, once read (the raw string: it stays inside the pipeline). */
+  token = '';
+  /** SHA-256 of the token, base64url: the only form used as a key. */
+  hash = '';
+  /** How the token came: `Authorization: Bearer` (or query/body), or `Authorization: DPoP`. */
+  scheme: 'bearer' | 'dpop' = 'bearer';
+  /** JWK thumbprint of a verified DPoP proof's key. */
+  proofKey: string | undefined = undefined;
+  /** The principal was refreshed by introspection for this decision (active-token routes). */
+  fresh = false;
+  /** An allow still to be audited when the request settles (open routes). */
+  auditPending = false;
+
+  constructor(
+    readonly request: DecisionRequest,
+    public route: Route,
+    readonly startedAt: number,
+  ) {}
+
+  /**
+   * A copy to decide on separately: the same token and checks so far, its own outcome and
+   * start time; with `request`, detached from the original request (so that keeping it does
+   * not keep the request alive).
+   */
+  copy(request: DecisionRequest = this.request): DecisionState {
+    const copy = new DecisionState(request, this.route, performance.now());
+    copy.outcome = this.outcome;
+    copy.principal = this.principal;
+    copy.token = this.token;
+    copy.hash = this.hash;
+    copy.scheme = this.scheme;
+    copy.proofKey = this.proofKey;
+    copy.fresh = this.fresh;
+    return copy;
+  }
+
+  /** The audit view of the request. */
+  describe(): AuditRequest {
+    const { describe } = this.request;
+    return describe === undefined ? defaultDescription(this.request, this.startedAt) : describe(this.request.input, this.startedAt);
+  }
+}
+
+function defaultDescription(request: DecisionRequest, startedAt: number): AuditRequest {
+  const { http } = request;
+  const requestId = http.headers['x-request-id'];
+  return {
+    route: { method: http.method ?? 'GET', template: undefined, path: (http.url ?? '').split('?', 1)[0] ?? '' },
+    requestId: typeof requestId === 'string' && requestId !== '' ? requestId.slice(0, 200) : undefined,
+    ip: undefined,
+    startedAt,
+  };
+}
