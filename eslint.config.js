@@ -17,6 +17,19 @@ export default tseslint.config(
     },
   },
   {
+    // The core decides; it knows no framework and none of the subpaths built on it.
+    files: ['lib/core/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: ['express', 'fastify', 'fastify-plugin', 'ioredis'],
+        patterns: [
+          { group: ['@nestjs/*'], message: 'lib/core imports no framework (see shared/STYLE.md).' },
+          { group: ['**/nest/*', '**/express/*', '**/fastify/*', '**/redis/*', '**/client/*', '**/testing/*'], message: 'lib/core must not depend on the subpaths built on it.' },
+        ],
+      }],
+    },
+  },
+  {
     files: ['test/**', 'scripts/**', 'sample-app/**', 'bench/**'],
     rules: { 'no-console': 'off', '@typescript-eslint/no-explicit-any': 'off' },
   },
