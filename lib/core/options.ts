@@ -3,7 +3,7 @@ import { MemoryDpopReplayCache } from './dpop.js';
 import type { DpopReplayCache } from './dpop.js';
 import { resolveResourceMetadata } from './resource-metadata.js';
 import type { ResourceMetadata, ResourceMetadataOptions } from './resource-metadata.js';
-import type { BearerMethod } from './bearer.js';
+import type { BearerMethod, BearerRequest } from './bearer.js';
 import { ResourceServerOptionsError } from './errors.js';
 import type { FetchLike } from './http.js';
 import type { CachedIntrospection } from './introspection/introspector.js';
@@ -97,6 +97,16 @@ export interface ResourceServerOptions {
    * `introspection`, in list order, until one says active.
    */
   readonly issuers?: readonly IssuerOptions[];
+  /**
+   * With several issuers that introspect (`issuers`): which one an opaque token belongs to —
+   * opaque tokens carry no issuer. A function of the request and the token (a tenant header,
+   * the Host, a token prefix…) that returns the issuer URL exactly as listed, or `undefined`
+   * (the token is refused, 401); or `'each'`: ask every introspecting issuer in list order
+   * until one says active — then every opaque token, junk included, reaches every issuer with
+   * this API's credentials, and tenant B's tokens reach tenant A's issuer (opt-in; avoid
+   * across tenants). Required when more than one issuer has `introspection`.
+   */
+  readonly opaqueTokenIssuer?: OpaqueTokenIssuerSelector | 'each';
   /** ZITADEL project id: roles are read from `urn:zitadel:iam:org:project:{projectId}:roles`. */
   readonly projectId?: string;
   /** JWKS URL; default from discovery (`jwks_uri`). */
@@ -161,6 +171,9 @@ export interface ResourceServerOptions {
   readonly now?: () => number;
 }
 
+/** Picks the issuer of an opaque token: its URL as listed in `issuers`, or `undefined` to refuse the token. */
+export type OpaqueTokenIssuerSelector = (context: { readonly request: BearerRequest; readonly token: string }) => string | undefined;
+
 /** One trusted issuer after validation. */
 export interface ResolvedIssuer {
   readonly issuer: string;
@@ -176,6 +189,8 @@ export interface ResolvedIssuer {
 export interface ResolvedOptions {
   /** Every trusted issuer (one unless `issuers` was given). The fields below repeat the first. */
   readonly issuers: readonly ResolvedIssuer[];
+  /** Set when more than one issuer introspects. */
+  readonly opaqueTokenIssuer: OpaqueTokenIssuerSelector | 'each' | undefined;
   readonly issuer: string;
   readonly audience: readonly string[];
   readonly projectId: string | undefined;
@@ -280,6 +295,7 @@ export function resolveOptions(options: ResourceServerOptions): ResolvedOptions 
 
   return Object.freeze({
     issuers,
+    opaqueTokenIssuer: resolveOpaqueTokenIssuer(options.opaqueTokenIssuer, issuers),
     ...first,
     algorithms: Object.freeze([...algorithms]),
     clockTolerance: integerInRange(options.clockTolerance, 'clockTolerance', 5, 0, 60),
@@ -319,6 +335,22 @@ function resolveDpop(options: DpopOptions | undefined): ResolvedDpop | undefined
     maxAge: integerInRange(options.maxAge, 'dpop.maxAge', 60, 1, 600),
     replayCache: options.replayCache ?? new MemoryDpopReplayCache(integerInRange(options.replayCacheMax, 'dpop.replayCacheMax', 100_000, 100, 10_000_000)),
   });
+}
+
+function resolveOpaqueTokenIssuer(value: unknown, issuers: readonly ResolvedIssuer[]): OpaqueTokenIssuerSelector | 'each' | undefined {
+  const introspecting = issuers.filter((issuer) => issuer.introspection !== undefined).length;
+  if (value === undefined) {
+    if (introspecting > 1) {
+      fail(
+        '"opaqueTokenIssuer" option is required when several issuers have "introspection": opaque tokens carry no issuer. ' +
+          'Set a function ({ request, token }) => issuer URL (e.g. by a tenant header), or "each" to ask every issuer in turn (each then sees every opaque token)',
+      );
+    }
+    return undefined;
+  }
+  if (value !== 'each' && typeof value !== 'function') fail('"opaqueTokenIssuer" option must be a function ({ request, token }) => issuer URL, or "each"');
+  if (introspecting < 2) fail('"opaqueTokenIssuer" option is only for several issuers with "introspection" (set in "issuers")');
+  return value as OpaqueTokenIssuerSelector | 'each';
 }
 
 const PER_ISSUER = ['issuer', 'audience', 'projectId', 'jwksUri', 'claims', 'rolesClaim', 'introspection'] as const;

@@ -3,13 +3,18 @@ import type { TestIssuer } from '../../lib/testing/index.js';
 import { resolveOptions } from '../../lib/core/options.js';
 import { APP_KINDS, startApp } from '../support/apps.js';
 import type { RunningApp } from '../support/apps.js';
-import { get } from '../support/send.js';
+import { get, send } from '../support/send.js';
 
 describe.each(APP_KINDS)('several trusted issuers on %s', (kind) => {
   let tenantA: TestIssuer;
   let tenantB: TestIssuer;
   let stranger: TestIssuer;
   let app: RunningApp;
+  let selected: RunningApp;
+  const issuers = () => [
+    { issuer: tenantA.issuer, audience: 'project-a', projectId: 'project-a', introspection: { auth: { type: 'client_secret_basic' as const, clientId: 'api-a', clientSecret: 'a' } } },
+    { issuer: tenantB.issuer, audience: 'project-b', projectId: 'project-b', introspection: { auth: { type: 'client_secret_basic' as const, clientId: 'api-b', clientSecret: 'b' } } },
+  ];
 
   beforeAll(async () => {
     tenantA = await createTestIssuer({ projectId: 'project-a', audience: 'project-a', introspectionClient: { clientId: 'api-a', clientSecret: 'a' } });
@@ -18,14 +23,18 @@ describe.each(APP_KINDS)('several trusted issuers on %s', (kind) => {
     app = await startApp(kind, {
       timeout: 500,
       logger: { warn: () => undefined, error: () => undefined },
-      issuers: [
-        { issuer: tenantA.issuer, audience: 'project-a', projectId: 'project-a', introspection: { auth: { type: 'client_secret_basic', clientId: 'api-a', clientSecret: 'a' } } },
-        { issuer: tenantB.issuer, audience: 'project-b', projectId: 'project-b', introspection: { auth: { type: 'client_secret_basic', clientId: 'api-b', clientSecret: 'b' } } },
-      ],
+      issuers: issuers(),
+      opaqueTokenIssuer: 'each',
+    });
+    selected = await startApp(kind, {
+      timeout: 500,
+      logger: { warn: () => undefined, error: () => undefined },
+      issuers: issuers(),
+      opaqueTokenIssuer: ({ request }) => ({ a: tenantA.issuer, b: tenantB.issuer })[String(request.headers['x-tenant'])],
     });
   });
   afterAll(async () => {
-    await app.close();
+    await Promise.all([app.close(), selected.close()]);
     await Promise.all([tenantA.close(), tenantB.close(), stranger.close()]);
   });
   const reset = () => [tenantA, tenantB, stranger].forEach((i) => i.resetCounts());
@@ -51,7 +60,25 @@ describe.each(APP_KINDS)('several trusted issuers on %s', (kind) => {
     expect((await get(`${app.url}/me`, forged)).status).toBe(401);
   });
 
-  it('asks the issuers in order for opaque tokens, and the second answers for its own', async () => {
+  it('sends an opaque token only to the issuer the opaqueTokenIssuer selector names', async () => {
+    reset();
+    const opaqueB = tenantB.mintOpaque(tenantB.roleClaims(['orders.admin']));
+    const asB = await send(`${selected.url}/admin`, { headers: [['authorization', `Bearer ${opaqueB}`], ['x-tenant', 'b']] });
+    expect(asB.status).toBe(200);
+    expect([tenantA.requests.introspection, tenantB.requests.introspection]).toEqual([0, 1]);
+    // Tenant B's token presented as tenant A's: it goes to A only, which does not know it.
+    const asA = await send(`${selected.url}/admin`, { headers: [['authorization', `Bearer ${opaqueB}`], ['x-tenant', 'a']] });
+    expect(asA.status).toBe(401);
+    expect([tenantA.requests.introspection, tenantB.requests.introspection]).toEqual([1, 1]);
+    // No tenant: refused without any upstream call.
+    reset();
+    const unknown = await send(`${selected.url}/me`, { headers: [['authorization', `Bearer ${tenantB.mintOpaque()}`]] });
+    expect(unknown.status).toBe(401);
+    expect(unknown.headers['www-authenticate']).toContain('The issuer of this opaque token is not accepted here');
+    expect(calls()).toBe(0);
+  });
+
+  it("with opaqueTokenIssuer: 'each', asks the issuers in order for opaque tokens, and the second answers for its own", async () => {
     reset();
     const opaqueB = tenantB.mintOpaque(tenantB.roleClaims(['orders.admin']));
     const response = await get(`${app.url}/admin`, opaqueB);
@@ -79,5 +106,22 @@ describe('issuers option', () => {
     );
     expect(() => resolveOptions({ issuers: [{ issuer: 'https://b.example', audience: 'y' }, { issuer: 'https://b.example', audience: 'z' }] })).toThrow('twice');
     expect(() => resolveOptions({ issuers: [{ issuer: 'http://b.example', audience: 'y' }] })).toThrow('"issuers[0].issuer" option must be an https: URL');
+  });
+
+  it('requires opaqueTokenIssuer when several issuers introspect, and only then', () => {
+    const introspection = { auth: { type: 'client_secret_basic' as const, clientId: 'c', clientSecret: 's' } };
+    const two = [
+      { issuer: 'https://a.example', audience: 'x', introspection },
+      { issuer: 'https://b.example', audience: 'y', introspection },
+    ];
+    expect(() => resolveOptions({ issuers: two })).toThrow(
+      '"opaqueTokenIssuer" option is required when several issuers have "introspection": opaque tokens carry no issuer. ' +
+        'Set a function ({ request, token }) => issuer URL (e.g. by a tenant header), or "each" to ask every issuer in turn (each then sees every opaque token)',
+    );
+    expect(resolveOptions({ issuers: two, opaqueTokenIssuer: 'each' }).opaqueTokenIssuer).toBe('each');
+    expect(() => resolveOptions({ issuers: two, opaqueTokenIssuer: 'first' as never })).toThrow('"opaqueTokenIssuer" option must be a function ({ request, token }) => issuer URL, or "each"');
+    expect(() => resolveOptions({ issuer: 'https://a.example', audience: 'x', introspection, opaqueTokenIssuer: 'each' })).toThrow(
+      '"opaqueTokenIssuer" option is only for several issuers with "introspection" (set in "issuers")',
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { decodeJwt } from 'jose';
 import { validToken } from '../bearer.js';
+import type { BearerRequest } from '../bearer.js';
 import { InvalidTokenError, IssuerUnavailableError } from '../errors.js';
 import type { ThrottledLog } from '../logger.js';
 import type { ResolvedOptions } from '../options.js';
@@ -19,7 +20,9 @@ export class TokenVerification {
   readonly issuers: readonly TrustedIssuer[];
   readonly #byIssuer: ReadonlyMap<string, TrustedIssuer>;
   readonly #jwtCache: MemoryTokenCache<Principal> | undefined;
+  /** The one issuer that introspects, when there is one. */
   readonly #onlyIntrospector: TrustedIssuer | undefined;
+  readonly #introspecting: readonly TrustedIssuer[];
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -28,32 +31,38 @@ export class TokenVerification {
     this.issuers = options.issuers.map((config) => new TrustedIssuer(config, options, log));
     this.#byIssuer = new Map(this.issuers.map((issuer) => [issuer.config.issuer, issuer]));
     this.#jwtCache = options.jwtCacheMax > 0 ? new MemoryTokenCache<Principal>({ max: options.jwtCacheMax }) : undefined;
-    const introspecting = this.issuers.filter((issuer) => issuer.introspects);
-    this.#onlyIntrospector = this.issuers.length === 1 && introspecting.length === 1 ? introspecting[0] : undefined;
+    this.#introspecting = this.issuers.filter((issuer) => issuer.introspects);
+    this.#onlyIntrospector = this.#introspecting.length === 1 ? this.#introspecting[0] : undefined;
   }
 
   /**
    * The principal of `token` (whose hash is `hash`). Only tokens that passed the RFC 6750
    * syntax check are ever cached, so a cache hit needs no second check.
    */
-  verify(token: string, hash: string): Principal | Promise<Principal> {
+  verify(token: string, hash: string, request: BearerRequest): Principal | Promise<Principal> {
     const cached = this.#jwtCache?.get(hash);
     if (cached !== undefined && this.#stillValid(cached)) return cached;
     validToken(token);
-    const only = this.#onlyIntrospector;
-    if (only !== undefined && !token.includes('.')) {
-      const result = only.cachedIntrospection(hash);
-      if (result !== undefined) {
-        if (!result.active) throw new InvalidTokenError('ERR_TOKEN_INACTIVE', 'The token is not active');
-        return only.opaquePrincipal(result, hash);
+    if (!token.includes('.')) {
+      const owner = this.#ownerOfOpaque(token, request);
+      if (owner instanceof TrustedIssuer) {
+        const result = owner.cachedIntrospection(hash);
+        if (result !== undefined) {
+          if (!result.active) throw new InvalidTokenError('ERR_TOKEN_INACTIVE', 'The token is not active');
+          return owner.opaquePrincipal(result, hash);
+        }
+        return this.#introspectAt(owner, token, hash);
       }
     }
-    return this.#verifyUncached(token, hash);
+    return this.#verifyUncached(token, hash, request);
   }
 
-  async #verifyUncached(token: string, hash: string): Promise<Principal> {
+  async #verifyUncached(token: string, hash: string, request: BearerRequest): Promise<Principal> {
     const classified = classifyToken(token);
-    if (classified.kind === 'opaque') return this.#introspectOpaque(token, hash);
+    if (classified.kind === 'opaque') {
+      const owner = this.#ownerOfOpaque(token, request);
+      return owner instanceof TrustedIssuer ? this.#introspectAt(owner, token, hash) : this.#introspectEach(token, hash);
+    }
     const principal = await this.#issuerOfJwt(token).verifyJwt(token, classified.header, hash);
     if (this.#jwtCache !== undefined && principal.expiresAt !== undefined) {
       this.#jwtCache.set(hash, principal, principal.expiresAt.getTime() - this.options.now());
@@ -108,25 +117,50 @@ export class TokenVerification {
   }
 
   /**
-   * Opaque tokens carry no issuer: each issuer with introspection is asked in list order
+   * The issuer an opaque token goes to: the one that introspects, or the one the
+   * `opaqueTokenIssuer` selector names; `'each'` when fan-out was opted into. No issuer
+   * introspects, or the selector names none → 401 without any upstream call.
+   */
+  #ownerOfOpaque(token: string, request: BearerRequest): TrustedIssuer | 'each' {
+    if (this.#onlyIntrospector !== undefined) return this.#onlyIntrospector;
+    if (this.#introspecting.length === 0) {
+      this.log.warn(
+        'opaque-without-introspection',
+        'An opaque token (or a ZITADEL personal access token) was refused with 401 because "introspection" is not configured. ' +
+          "ZITADEL issues opaque access tokens by default: configure \"introspection\" with the API application's credentials, or set the service user's access token type to JWT",
+      );
+      throw new InvalidTokenError('ERR_TOKEN_UNSUPPORTED', 'Opaque tokens are not accepted here; send a JWT access token');
+    }
+    const selector = this.options.opaqueTokenIssuer;
+    if (selector === 'each' || selector === undefined) return 'each';
+    const named = selector({ request, token });
+    const owner = typeof named === 'string' ? this.#byIssuer.get(named) : undefined;
+    if (owner?.introspects !== true) throw new InvalidTokenError('ERR_TOKEN_UNSUPPORTED', 'The issuer of this opaque token is not accepted here');
+    return owner;
+  }
+
+  async #introspectAt(issuer: TrustedIssuer, token: string, hash: string): Promise<Principal> {
+    const result = await issuer.introspect(token, hash);
+    if (!result.active) throw new InvalidTokenError('ERR_TOKEN_INACTIVE', 'The token is not active');
+    return issuer.opaquePrincipal(result, hash);
+  }
+
+  /**
+   * `opaqueTokenIssuer: 'each'`: every issuer with introspection is asked in list order
    * until one says active. Inactive everywhere → 401; any issuer unavailable (and none
    * active) → 503.
    */
-  async #introspectOpaque(token: string, hash: string): Promise<Principal> {
+  async #introspectEach(token: string, hash: string): Promise<Principal> {
     let unavailable: unknown;
-    let asked = false;
-    for (const issuer of this.issuers) {
-      if (!issuer.introspects) continue;
-      asked = true;
+    for (const issuer of this.#introspecting) {
       try {
         const result = await issuer.introspect(token, hash);
         if (result.active) return issuer.opaquePrincipal(result, hash);
       } catch (error) {
-        if (this.issuers.length === 1 || !(error instanceof IssuerUnavailableError)) throw error;
+        if (!(error instanceof IssuerUnavailableError)) throw error;
         unavailable ??= error;
       }
     }
-    if (!asked) throw new InvalidTokenError('ERR_TOKEN_UNSUPPORTED', 'Opaque tokens are not accepted here; send a JWT access token');
     if (unavailable) throw unavailable;
     throw new InvalidTokenError('ERR_TOKEN_INACTIVE', 'The token is not active');
   }
