@@ -1,6 +1,6 @@
 import { Inject, Injectable, RequestMethod } from '@nestjs/common';
 import type { OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import { ResourceServerOptionsError } from '../core/errors.js';
 import { readRoutePolicy } from './resource-server.route-policy.js';
 import { RESOURCE_SERVER_OPTIONS } from './resource-server.module-definition.js';
@@ -18,6 +18,10 @@ const MESSAGE_METADATA = 'message';
 /** @nestjs/graphql: @Query / @Mutation / @Subscription. */
 const RESOLVER_TYPE_METADATA = 'graphql:resolver_type';
 const RESOLVER_NAME_METADATA = 'graphql:resolver_name';
+/** @nestjs/graphql: @ResolveField. */
+const RESOLVER_PROPERTY_METADATA = 'graphql:resolve_property';
+/** @nestjs/graphql's injection token of the GraphQL module options (`fieldResolverEnhancers`). */
+const GRAPHQL_MODULE_OPTIONS = 'GqlModuleOptions';
 
 /** Who may call a route. */
 export type RouteAccess = 'public' | 'authenticated' | 'restricted';
@@ -33,7 +37,7 @@ export interface ReportedRole {
 export interface RoutePolicyEntry {
   /** Which transport the handler serves. */
   readonly kind: 'http' | 'rpc' | 'ws' | 'graphql';
-  /** HTTP method; `RPC`, `WS`, or the GraphQL operation type (`Query`, `Mutation`, `Subscription`). */
+  /** HTTP method; `RPC`, `WS`, the GraphQL operation type (`Query`, `Mutation`, `Subscription`), or `Field` for a `@ResolveField`. */
   readonly method: string;
   /**
    * HTTP: controller path + handler path (without a global prefix or version). RPC: the
@@ -68,6 +72,7 @@ export class RoutePolicyInspector implements OnModuleInit {
     @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
     @Inject(MetadataScanner) private readonly scanner: MetadataScanner,
     @Inject(RESOURCE_SERVER_OPTIONS) private readonly options: ResourceServerModuleOptions,
+    @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
   ) {}
 
   onModuleInit(): void {
@@ -79,14 +84,37 @@ export class RoutePolicyInspector implements OnModuleInit {
           `(a method with requirements on a @Public() controller stays protected by them):\n${conflicts.map((c) => `  ${c}`).join('\n')}`,
       );
     }
+    // Nest runs no guards on @ResolveField methods unless the GraphQL module says so: a
+    // requirement there would be accepted and silently never enforced.
+    const fieldGuards = this.#fieldResolversGuarded();
+    const unguarded = fieldGuards ? [] : entries.filter((e) => e.method === 'Field' && e.access === 'restricted');
+    if (unguarded.length > 0) {
+      throw new ResourceServerOptionsError(
+        `these GraphQL field resolvers have requirements that would never be enforced: Nest runs no guards on @ResolveField methods ` +
+          `unless GraphQLModule.forRoot({ fieldResolverEnhancers: ['guards'] }) is set. Set it, or move the requirement to the query:\n` +
+          unguarded.map((r) => `  ${r.path} (${r.controller}.${r.handler})`).join('\n'),
+      );
+    }
     if (this.options.policy !== 'explicit') return;
-    const implicit = entries.filter((route) => !route.explicit);
+    // Field resolvers without guards are covered by the operation's decision.
+    const implicit = entries.filter((route) => !route.explicit && (fieldGuards || route.method !== 'Field'));
     if (implicit.length === 0) return;
     const list = implicit.map((r) => `  ${r.method} ${r.path} (${r.controller}.${r.handler})`).join('\n');
     throw new ResourceServerOptionsError(
       `policy: 'explicit' — these routes have no explicit requirement; add @RequireScope/@RequireRole/@RequireActiveToken, ` +
         `@Authenticated() (any valid token) or @Public():\n${list}`,
     );
+  }
+
+  /** True when the GraphQL module runs guards on field resolvers (`fieldResolverEnhancers: ['guards']`). */
+  #fieldResolversGuarded(): boolean {
+    let options: { fieldResolverEnhancers?: readonly string[] } | undefined;
+    try {
+      options = this.moduleRef.get(GRAPHQL_MODULE_OPTIONS, { strict: false });
+    } catch {
+      return false;
+    }
+    return options?.fieldResolverEnhancers?.includes('guards') === true;
   }
 
   /**
@@ -168,6 +196,10 @@ function routeOf(handler: object, name: string, type: object, gateway: boolean):
     // The field is named after the method unless the decorator names it.
     const field = Reflect.getMetadata(RESOLVER_NAME_METADATA, handler) as string | undefined;
     return { kind: 'graphql', method: operation, path: field ?? name };
+  }
+  if (Reflect.getMetadata(RESOLVER_PROPERTY_METADATA, handler) === true) {
+    const field = Reflect.getMetadata(RESOLVER_NAME_METADATA, handler) as string | undefined;
+    return { kind: 'graphql', method: 'Field', path: field ?? name };
   }
   return undefined;
 }
