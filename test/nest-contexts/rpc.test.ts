@@ -142,6 +142,16 @@ describe('microservice message handlers over TCP', () => {
     expect(await refusal(call('whoami', { authorization: `Bearer ${token} ${token}` }))).toMatchObject({ status: 400, error: 'invalid_request' });
   });
 
+  it('refuses a payload carrying the token in two shapes (headers.authorization and authorization), even with different tokens', async () => {
+    const admin = await fixture.jwt(fixture.issuer.roleClaims(['orders.admin']));
+    const plain = await fixture.jwt();
+    expect(await refusal(call('whoami', { headers: { authorization: `Bearer ${plain}` }, authorization: `Bearer ${admin}` }))).toEqual({
+      status: 400,
+      error: 'invalid_request',
+      error_description: 'The token must be sent in exactly one place',
+    });
+  });
+
   it('refuses a token without the role with 403 naming the role', async () => {
     const error = await refusal(call('admin', bearer(await fixture.jwt(fixture.issuer.roleClaims(['orders.read'])))));
     expect(error).toMatchObject({ status: 403, error: 'insufficient_scope' });
