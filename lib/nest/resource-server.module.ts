@@ -30,17 +30,19 @@ const serverProvider: Provider = {
 };
 
 /**
- * The default audit sink in Nest: one JSON line per event through Nest's `Logger`
- * (context `ResourceServerAudit`). When the app's logger does not print `log` lines
- * (`logger: false`, or levels without `log`), no event is even built.
+ * The default audit sink in Nest: each event handed as an object to Nest's `Logger`
+ * (context `ResourceServerAudit`), on Nest 11 and 12 alike — the app's logger decides what
+ * to print (Nest's console logger prints it as JSON; nestjs-pino and other structured
+ * loggers get its fields).
  */
 function nestLoggerAuditSink(): AuditSink {
   const logger = new Logger('ResourceServerAudit');
-  const enabled = (): boolean => (typeof Logger.isLevelEnabled === 'function' ? Logger.isLevelEnabled('log') : true);
-  return Object.assign((event: AuditEvent) => logger.log(JSON.stringify(event)), { enabled });
+  return (event: AuditEvent) => logger.log(event);
 }
 
-const globalGuard: Provider = { provide: APP_GUARD, useClass: ResourceServerGuard };
+// useExisting, not useClass: the global guard is the module's ResourceServerGuard provider,
+// so Test.createTestingModule(...).overrideProvider(ResourceServerGuard) replaces it in tests.
+const globalGuard: Provider = { provide: APP_GUARD, useExisting: ResourceServerGuard };
 
 /**
  * Protects every route of the application: importing it installs `ResourceServerGuard`

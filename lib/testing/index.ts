@@ -23,3 +23,5 @@ export type {
 export type { MintJwtOptions } from './mint.js';
 export type { TestIssuerClientKey, TestIssuerClientSecret, TestIssuerOptions } from './options.js';
 export type { OutageMode } from './http-server.js';
+export { createTestPrincipal } from './principal.js';
+export type { TestPrincipalFields } from './principal.js';
