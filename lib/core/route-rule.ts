@@ -6,7 +6,14 @@ import type { Requirement } from './policy.js';
  * caller's own organization), or a function of the framework's request (e.g. the
  * organization that owns the resource: `(req) => req.params.orgId`).
  */
-export type OrganizationSelector<Req = unknown> = string | 'own' | ((request: Req) => string | undefined);
+export type OrganizationSelector<Req = unknown> = string | 'own' | ((request: Req) => OrganizationId);
+
+/**
+ * What a selector function returns: the organization id, a string. Anything else — no value,
+ * an empty string, a list (Express 5 types route parameters as `string | string[]`) — matches
+ * no grant: deny.
+ */
+export type OrganizationId = string | undefined | unknown;
 
 /** One decorator's or middleware's contribution to a route's policy. */
 export interface RouteRule<Req = unknown> {
@@ -22,7 +29,7 @@ export interface RouteRule<Req = unknown> {
 export function bindRule<Req>(rule: RouteRule<Req>, principal: Principal, request: Req): Requirement {
   const selector = rule.organization;
   if (selector === undefined || !rule.requirement.roles) return rule.requirement;
-  let organizationId: string | undefined;
+  let organizationId: unknown;
   if (selector === 'own') organizationId = principal.organizationId;
   else if (typeof selector === 'function') organizationId = selector(request);
   else organizationId = selector;
