@@ -15,6 +15,11 @@ export interface BearerRequest {
   readonly rawHeaders?: readonly string[];
   /** Request target, for the `access_token` query parameter. */
   readonly url?: string | undefined;
+  /**
+   * The request target as the client sent it, when the framework rewrites `url` (Express
+   * strips the mount path of a router): what DPoP's `htu` and the audit path are compared with.
+   */
+  readonly originalUrl?: string | undefined;
   /** Parsed body, for the form-encoded `access_token` body parameter. */
   readonly body?: unknown;
   /**

@@ -52,7 +52,11 @@ export function decisionOf(req: ProtectedRequest): Decision | undefined {
  */
 export function conclude(req: ProtectedRequest, res: ServerResponse, next: NextFunction, state: AuthState, decision: Decision): void {
   req[DECISION] = decision;
-  if (decision.settle !== undefined) res.once('close', decision.settle);
+  if (decision.settle !== undefined) {
+    // Settled already: the client went away while the decision waited for the issuer.
+    if (res.destroyed) decision.settle();
+    else res.once('close', decision.settle);
+  }
   req.auth = decision.principal;
   if (decision.outcome !== 'refuse') {
     next();

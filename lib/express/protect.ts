@@ -4,7 +4,7 @@ import { createRoute } from '../core/pipeline/route.js';
 import { createResourceServer } from '../core/resource-server.js';
 import type { ResourceServer } from '../core/resource-server.js';
 import type { ResourceServerOptions } from '../core/options.js';
-import { AUTH_STATE, decisionRequest, settleDecision } from './handler.js';
+import { AUTH_STATE, decisionOf, decisionRequest, settleDecision } from './handler.js';
 import type { AuthState, ErrorMode, Middleware } from './handler.js';
 
 /** How `protect()` behaves on a route. */
@@ -46,7 +46,10 @@ export function protect(optionsOrServer: ResourceServerOptions | ResourceServer,
   const route = createRoute({ optional: options.optional === true, open: true });
   const state: AuthState = Object.freeze({ server, mode });
   return (req, res, next) => {
+    // A second protect() of the same server on this request (app-level and router-level)
+    // continues the request's decision: one decision, one audit event.
+    const earlier = req[AUTH_STATE]?.server === server ? decisionOf(req) : undefined;
     req[AUTH_STATE] = state;
-    settleDecision(req, res, next, state, server.decide(decisionRequest(req), route));
+    settleDecision(req, res, next, state, earlier === undefined ? server.decide(decisionRequest(req), route) : server.refine(earlier, route));
   };
 }

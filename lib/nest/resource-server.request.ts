@@ -34,7 +34,8 @@ export function bearerRequest(request: PlatformRequest): BearerRequest {
       return node.headersDistinct;
     },
     rawHeaders: node.rawHeaders,
-    url: node.originalUrl ?? node.url,
+    url: node.url,
+    originalUrl: (request as { originalUrl?: string }).originalUrl ?? node.originalUrl,
     body: request.body,
     method: node.method,
     get protocol() {

@@ -40,19 +40,21 @@ export function readRoutePolicy(type: Target, handler: Target): NestRoutePolicy 
   for (const klass of classChain(type).reverse()) {
     const own = (Reflect.getOwnMetadata(ROUTE_RULES, klass) as RouteRule[] | undefined) ?? [];
     classRules.push(...own);
-    if (own.length > 0 && Reflect.getOwnMetadata(PUBLIC_ROUTE, klass) === true) {
+    if ((own.length > 0 || Reflect.getOwnMetadata(AUTHENTICATED_ROUTE, klass) === true) && Reflect.getOwnMetadata(PUBLIC_ROUTE, klass) === true) {
       conflict ??= `${(klass as { name?: string }).name ?? name} has both @Public() and requirements`;
     }
   }
   const methodRules = (Reflect.getOwnMetadata(ROUTE_RULES, handler) as RouteRule[] | undefined) ?? [];
   const methodPublic = Reflect.getOwnMetadata(PUBLIC_ROUTE, handler) === true;
   const classPublic = Reflect.getMetadata(PUBLIC_ROUTE, type) === true;
-  if (methodPublic && methodRules.length > 0) conflict ??= `${name}.${handlerName} has both @Public() and requirements`;
-  const isPublic = methodRules.length === 0 && (methodPublic || (classPublic && classRules.length === 0));
+  const methodAuthenticated = Reflect.getOwnMetadata(AUTHENTICATED_ROUTE, handler) === true;
+  if (methodPublic && (methodRules.length > 0 || methodAuthenticated)) conflict ??= `${name}.${handlerName} has both @Public() and requirements`;
+  // @Authenticated() on a method of a @Public() controller is a requirement of its own.
+  const isPublic = methodRules.length === 0 && !methodAuthenticated && (methodPublic || (classPublic && classRules.length === 0));
   return {
     isPublic,
     rules: isPublic ? [] : [...classRules, ...methodRules],
-    authenticated: Reflect.getOwnMetadata(AUTHENTICATED_ROUTE, handler) === true || Reflect.getMetadata(AUTHENTICATED_ROUTE, type) === true,
+    authenticated: methodAuthenticated || Reflect.getMetadata(AUTHENTICATED_ROUTE, type) === true,
     conflict,
   };
 }

@@ -12,10 +12,15 @@ import type { Step } from './context.js';
  */
 export const authorizeRoute: Step = (_context, state) => {
   const route = state.route;
-  if (route.optional || route.rules.length === 0) return undefined;
+  if (route.optional || (route.rules.length === 0 && state.bound.length === 0)) return undefined;
   const principal = state.principal!;
   const input = state.request.input ?? state.request.http;
-  const requirements = route.fixed ?? route.rules.map((rule) => bindRule(rule, principal, input));
+  // This route's rules, bound to the request as it is now; those of routes decided before on
+  // this request were bound when their middleware ran, and are checked again (the caller may
+  // have been refreshed by introspection since).
+  const own = route.fixed ?? route.rules.map((rule) => bindRule(rule, principal, input));
+  const requirements = state.bound.length === 0 ? own : [...state.bound, ...own];
+  state.bound = requirements;
   let predicates: PolicyPredicate[] | undefined;
   for (const requirement of requirements) {
     checkRequirement(principal, requirement);

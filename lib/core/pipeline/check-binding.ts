@@ -75,5 +75,5 @@ function headerValues(request: BearerRequest, name: string): readonly string[] {
 /** The URL as the client addressed it: protocol from the framework, host from the Host header. */
 function requestUrl(request: BearerRequest): string {
   const host = request.headers.host;
-  return `${request.protocol ?? 'http'}://${typeof host === 'string' ? host : 'localhost'}${request.url ?? '/'}`;
+  return `${request.protocol ?? 'http'}://${typeof host === 'string' ? host : 'localhost'}${request.originalUrl ?? request.url ?? '/'}`;
 }

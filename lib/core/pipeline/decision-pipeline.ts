@@ -21,8 +21,10 @@ import { verifyToken } from './verify-token.js';
  * its answer; they never verify, authorize or record on their own.
  */
 const STEPS: readonly Step[] = [readCredentials, verifyToken, checkBinding, checkRevocation, ensureFreshness, authorizeRoute];
-/** Where {@link DecisionPipeline.refine} resumes: the caller is known, more rules apply. */
+/** Where {@link DecisionPipeline.refine} resumes for the same request: the caller is known, more rules apply. */
 const ROUTE_STEPS = STEPS.indexOf(ensureFreshness);
+/** Where a copy resumes (`authorize()` later on): the token is checked again (expiry, revocation, binding). */
+const TOKEN_STEPS = STEPS.indexOf(verifyToken);
 
 export class DecisionPipeline {
   constructor(
@@ -37,7 +39,7 @@ export class DecisionPipeline {
    * a `refuse` decision (503 for anything unexpected, failing closed).
    */
   decide<Input>(request: DecisionRequest<Input>, route: Route<Input>): Decision | Promise<Decision> {
-    return this.#run(new DecisionState(request as DecisionRequest, route as Route, performance.now()), 0);
+    return this.#start(new DecisionState(request as DecisionRequest, route as Route, performance.now()), 0);
   }
 
   /**
@@ -61,10 +63,16 @@ export class DecisionPipeline {
     state.route = combineRoutes(state.route, route as Route);
     if (state.outcome === 'anonymous') {
       // An optional route let a missing or bad token pass; this one does not: decide again.
+      if (state.route.optional) return asDecision(state);
       state.outcome = 'allow';
-      return state.route.optional ? asDecision(state) : this.#run(state, 0);
+      return this.#start(state, 0);
     }
-    return this.#run(state, ROUTE_STEPS);
+    return this.#start(state, copy ? TOKEN_STEPS : ROUTE_STEPS);
+  }
+
+  #start(state: DecisionState, from: number): Decision | Promise<Decision> {
+    state.running = true;
+    return this.#run(state, from);
   }
 
   #run(state: DecisionState, from: number): Decision | Promise<Decision> {
@@ -88,6 +96,7 @@ export class DecisionPipeline {
 
   #finish(state: DecisionState, error: unknown): Decision {
     state.settle = undefined;
+    state.running = false;
     if (error === undefined || state.route.optional) {
       if (error !== undefined) {
         state.outcome = 'anonymous';
@@ -108,17 +117,26 @@ export class DecisionPipeline {
     return asDecision(state);
   }
 
-  /** An allow (or anonymous pass) is recorded now, or when the request settles on an open route. */
+  /**
+   * An allow (or anonymous pass) is recorded now — or, on an open route (more rules may
+   * follow for this request), once the request settles: the adapter calls `settle` then. A
+   * request that settled already (aborted while the decision waited for I/O) is recorded
+   * now. While a further decision on the request is running, settling records nothing: that
+   * decision records its own outcome.
+   */
   #allowed(state: DecisionState): void {
-    if (!state.route.open) {
+    if (!state.route.open || state.settled) {
       state.auditPending = false;
       this.recorder.record(state);
       return;
     }
-    if (state.auditPending || !this.recorder.wantsAllow()) return;
+    if (!this.recorder.wantsAllow()) return;
     state.auditPending = true;
+    if (state.settleIssued) return;
+    state.settleIssued = true;
     state.settle = () => {
-      if (!state.auditPending) return;
+      state.settled = true;
+      if (!state.auditPending || state.running) return;
       state.auditPending = false;
       this.recorder.record(state);
     };

@@ -61,9 +61,20 @@ export function createRoute<Input = unknown>(spec: RouteSpec<Input> = {}): Route
   });
 }
 
-/** The route that holds the rules of both (Express: `protect()`'s route, then a `require*()`). */
+/**
+ * The route a request is on after a second one applied (Express: `protect()`'s route, then a
+ * `require*()`): the second route's rules, with the needs of both (an active token, scopes);
+ * optional only if both are. The first route's rules were bound and checked already and stay
+ * with the request's state.
+ */
 export function combineRoutes<Input>(first: Route<Input>, second: Route<Input>): Route<Input> {
-  return createRoute({ optional: first.optional && second.optional, open: second.open, rules: [...first.rules, ...second.rules] });
+  if (first.rules.length === 0 && first.optional === second.optional && (!first.activeToken || second.activeToken) && (!first.needsScopes || second.needsScopes)) return second;
+  return Object.freeze({
+    ...second,
+    optional: first.optional && second.optional,
+    activeToken: first.activeToken || second.activeToken,
+    needsScopes: first.needsScopes || second.needsScopes,
+  });
 }
 
 function isFixedSelector(selector: OrganizationSelector<unknown> | undefined): boolean {
