@@ -30,14 +30,14 @@ describe.each([
   let issuer: TestIssuer;
   let server: ReturnType<express.Express['listen']>;
   let base: string;
-  let key: CryptoKey;
+  let key: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
   let jwk: JWK;
   let jkt: string;
 
   beforeAll(async () => {
     issuer = await createTestIssuer();
     const pair = await generateKeyPair('ES256', { extractable: true });
-    key = pair.privateKey as CryptoKey;
+    key = pair.privateKey as Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
     jwk = await exportJWK(pair.publicKey);
     jkt = await calculateJwkThumbprint(jwk, 'sha256');
     const rs = createResourceServer({ issuer: issuer.issuer, audience: 'test-project', projectId: 'test-project', dpop: {}, audit: false });

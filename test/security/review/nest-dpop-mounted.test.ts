@@ -36,14 +36,14 @@ describe('DPoP proofs on Nest (Express platform) mounted in an outer Express app
   let nest: INestApplication;
   let outer: Server;
   let base: string;
-  let key: CryptoKey;
+  let key: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
   let jwk: JWK;
   let jkt: string;
 
   beforeAll(async () => {
     issuer = await createTestIssuer();
     const pair = await generateKeyPair('ES256', { extractable: true });
-    key = pair.privateKey as CryptoKey;
+    key = pair.privateKey as Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
     jwk = await exportJWK(pair.publicKey);
     jkt = await calculateJwkThumbprint(jwk, 'sha256');
     @Module({
