@@ -89,6 +89,16 @@ export class TrustedIssuer {
     }
   }
 
+  /**
+   * False when `token` cannot be one of this issuer's tokens by its shape alone (the ZITADEL
+   * preset knows ZITADEL's formats; other presets accept any shape). With several issuers,
+   * an opaque token should only be introspected by the issuers that accept its shape:
+   * {@link introspect} refuses the others with 401 `ERR_TOKEN_MALFORMED`.
+   */
+  acceptsTokenShape(token: string): boolean {
+    return this.config.claims !== 'zitadel' || hasZitadelTokenShape(token);
+  }
+
   /** True when this issuer can introspect (opaque tokens, active-token routes, scope enrichment). */
   get introspects(): boolean {
     return this.#introspector !== undefined;

@@ -71,7 +71,7 @@ describe('15.4 introspection amplification', () => {
     expect(issuer.calls.introspection).toBe(6);
     const shed = answers.filter((a) => a.status === 503);
     expect(shed).toHaveLength(144);
-    expect(shed[0]).toEqual({ status: 503, headers: { 'retry-after': '1' }, body: { error: 'temporarily_unavailable', error_description: 'Token introspection is busy; retry later' } });
+    expect(shed[0]).toEqual({ status: 503, headers: { 'retry-after': '1' }, body: { error: 'temporarily_unavailable', error_description: 'Token introspection is busy; retry later', statusCode: 503 } });
   });
 });
 
@@ -119,7 +119,7 @@ describe('15.8 coercions', () => {
     expect(response).toEqual({
       status: 401,
       headers: { 'www-authenticate': 'Bearer realm="api", error="invalid_token", error_description="The token\'s exp claim is not a usable date"' },
-      body: { error: 'invalid_token', error_description: "The token's exp claim is not a usable date" },
+      body: { error: 'invalid_token', error_description: "The token's exp claim is not a usable date", statusCode: 401 },
     });
   });
 
