@@ -47,8 +47,10 @@ export interface Principal {
    * The current actor when the token was issued by impersonation or token exchange (`act`);
    * `undefined` otherwise, and when `act` is not an object with a non-empty string `sub`
    * (and, if present, a non-empty string `iss`): a malformed `act` is ignored, never half-read.
+   * Optional in the type so that principals built by hand (tests) stay valid; always
+   * present (possibly `undefined`) on principals this package builds.
    */
-  readonly actor: Actor | undefined;
+  readonly actor?: Actor | undefined;
   /** Every claim, as verified. */
   readonly claims: Readonly<Record<string, unknown>>;
 }
