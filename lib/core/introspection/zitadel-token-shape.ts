@@ -47,7 +47,7 @@ function canonicalLength(segment: string): number {
  *
  * @example
  * hasZitadelTokenShape(crypto.randomUUID()) // false: 27 bytes cannot hold an IV and two ids
- * hasZitadelTokenShape(zitadelPat)    // true
+ * hasZitadelTokenShape('B9Hc10U58unYd2h2Qc6Roajo__CnXjPU2ZzRAGaBlscDSYBFUEuHji6es2b2xsHZYZi_PeA') // true: a PAT's shape
  */
 export function hasZitadelTokenShape(token: string): boolean {
   if (!token.includes('.')) {
