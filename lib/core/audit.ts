@@ -32,6 +32,11 @@ export interface AuditEvent {
   readonly tokenKind: TokenKind | undefined;
   readonly scopes: readonly string[];
   readonly roles: readonly string[];
+  /**
+   * Who acted on behalf of `subject` (impersonation, token exchange: the token's `act`
+   * claim, see `Principal.actor`); absent when nobody did.
+   */
+  readonly actor?: { readonly subject: string; readonly issuer: string | undefined };
   readonly route: AuditRoute;
   readonly requestId: string;
   readonly ip: string | undefined;
@@ -78,6 +83,7 @@ export function auditEvent(
     tokenKind: principal?.tokenKind,
     scopes: principal?.scopes ?? [],
     roles: principal ? Object.keys(principal.roles) : [],
+    ...(principal?.actor ? { actor: { subject: principal.actor.subject, issuer: principal.actor.issuer } } : {}),
     route: request.route,
     requestId: request.requestId ?? randomUUID(),
     ip: request.ip,

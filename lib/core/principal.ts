@@ -8,6 +8,19 @@ export type VerifiedBy = 'jwks' | 'introspection';
 export type TokenKind = 'jwt' | 'opaque';
 
 /**
+ * Who acts on behalf of the subject (RFC 8693 §4.1 `act`): ZITADEL sets it for
+ * impersonation and token exchange, in JWT access tokens and introspection answers
+ * (`zitadel/oidc` `pkg/oidc/token.go` `ActorClaims`: `iss`, `sub`, and a nested `act` for
+ * earlier actors in a chain, which is not read here).
+ */
+export interface Actor {
+  /** `act.sub`: the acting user (e.g. the admin impersonating `subject`). */
+  readonly subject: string;
+  /** `act.iss`, when the claim names one. */
+  readonly issuer: string | undefined;
+}
+
+/**
  * The verified caller. Built from the claims of a verified JWT or of an active
  * introspection response; never from an unverified token.
  */
@@ -30,6 +43,14 @@ export interface Principal {
   readonly audience: readonly string[];
   /** `exp`, if the token has one. */
   readonly expiresAt: Date | undefined;
+  /**
+   * The current actor when the token was issued by impersonation or token exchange (`act`);
+   * `undefined` otherwise, and when `act` is not an object with a non-empty string `sub`
+   * (and, if present, a non-empty string `iss`): a malformed `act` is ignored, never half-read.
+   * Optional in the type so that principals built by hand (tests) stay valid; always
+   * present (possibly `undefined`) on principals this package builds.
+   */
+  readonly actor?: Actor | undefined;
   /** Every claim, as verified. */
   readonly claims: Readonly<Record<string, unknown>>;
 }
@@ -39,8 +60,21 @@ export type ClaimsPreset = 'zitadel' | 'generic';
 
 export interface PrincipalOptions {
   readonly preset: ClaimsPreset;
-  /** ZITADEL project id: selects `urn:zitadel:iam:org:project:{projectId}:roles`. */
+  /**
+   * ZITADEL project id: with it, roles come only from
+   * `urn:zitadel:iam:org:project:{projectId}:roles` (the generic claim may describe another
+   * project). Without it, roles come from the generic `urn:zitadel:iam:org:project:roles`
+   * **and** from `urn:zitadel:iam:org:project:{id}:roles` for every id in `audience`:
+   * for the JWT profile and client credentials grants ZITADEL writes only the
+   * project-specific claim (`internal/api/oidc/userinfo.go` `setUserInfoRoleClaims` adds
+   * the generic one only for the request's own project, which these grants leave empty),
+   * so reading the generic claim alone would make every role check fail. The audience
+   * values are the projects the configuration already trusts; a grant found in several
+   * claims counts once, its organizations merged.
+   */
   readonly projectId: string | undefined;
+  /** The configured audience (project ids and/or client ids): the project role claims read without `projectId`. */
+  readonly audience?: readonly string[] | undefined;
   /** Generic preset: claim (dot path) holding an array of role names. */
   readonly rolesClaim: string | undefined;
   /** The configured issuer, used when an introspection answer has no `iss`. */
@@ -58,10 +92,27 @@ export interface TokenFacts {
 
 const ZITADEL_ROLES = 'urn:zitadel:iam:org:project:roles';
 const ZITADEL_RESOURCE_OWNER = 'urn:zitadel:iam:user:resourceowner:id';
+/** Largest |seconds| a JavaScript Date can hold (ECMA-262 §21.4.1.22: ±8.64e15 ms). */
+const MAX_DATE_SECONDS = 8.64e12;
+const NUMERIC_DATE_CLAIMS = ['exp', 'iat', 'nbf'] as const;
+
+function projectRolesClaim(projectId: string): string {
+  return `urn:zitadel:iam:org:project:${projectId}:roles`;
+}
+
+/**
+ * True when `value` is a NumericDate a JavaScript `Date` can represent: a finite number of
+ * seconds within ±8.64e12. `1e300` or `Infinity` (which `JSON.parse('1e400')` yields) are not.
+ */
+export function isRepresentableNumericDate(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= MAX_DATE_SECONDS;
+}
 
 /**
  * Turns verified claims into a {@link Principal}. Roles are read from role claims only,
  * never from `scope` (ZITADEL lists every project role in a PAT's scope, granted or not).
+ * `exp`, `iat` and `nbf`, when present, must be numbers a `Date` can hold, else the token
+ * is refused (401 `ERR_CLAIM_INVALID`): a signed `exp: 1e300` is not "valid forever".
  */
 export function toPrincipal(input: Record<string, unknown>, facts: TokenFacts, options: PrincipalOptions): Principal {
   const interner = options.interner;
@@ -72,6 +123,11 @@ export function toPrincipal(input: Record<string, unknown>, facts: TokenFacts, o
   const resolvedSubject = subject ?? clientId;
   if (resolvedSubject === undefined) {
     throw new InvalidTokenError('ERR_CLAIM_INVALID', 'The token names no subject');
+  }
+  for (const name of NUMERIC_DATE_CLAIMS) {
+    if (claims[name] !== undefined && !isRepresentableNumericDate(claims[name])) {
+      throw new InvalidTokenError('ERR_CLAIM_INVALID', `The token's ${name} claim is not a usable date`);
+    }
   }
   const jti = stringClaim(claims, 'jti');
   const exp = claims.exp;
@@ -87,7 +143,8 @@ export function toPrincipal(input: Record<string, unknown>, facts: TokenFacts, o
     issuer: stringClaim(claims, 'iss') ?? options.issuer,
     audience:
       interner && Array.isArray(claims.aud) ? interner.derive(claims.aud, () => frozenList(readAudience(claims.aud))) : frozenList(readAudience(claims.aud)),
-    expiresAt: typeof exp === 'number' && Number.isFinite(exp) ? new Date(exp * 1000) : undefined,
+    expiresAt: typeof exp === 'number' ? new Date(exp * 1000) : undefined,
+    actor: readActor(claims.act),
     // The verified claims object is ours (a fresh jose payload or introspection answer): frozen, not copied.
     claims: Object.freeze(claims),
   });
@@ -95,13 +152,24 @@ export function toPrincipal(input: Record<string, unknown>, facts: TokenFacts, o
 
 function readRoles(claims: Record<string, unknown>, options: PrincipalOptions): Readonly<Record<string, readonly string[]>> {
   if (options.preset !== 'zitadel') return genericRoles(claims, options.rolesClaim);
-  const claimName = options.projectId === undefined ? ZITADEL_ROLES : `urn:zitadel:iam:org:project:${options.projectId}:roles`;
-  const claim = claims[claimName];
-  // One roles map per distinct (interned) role claim: tokens of one service user share it.
-  if (options.interner && claim !== null && typeof claim === 'object') {
-    return options.interner.derive(claim, () => zitadelRoles(claims, options.projectId));
+  const present: Record<string, unknown>[] = [];
+  for (const name of roleClaimNames(options)) {
+    const claim = claims[name];
+    if (isPlainObject(claim) && !present.includes(claim)) present.push(claim);
   }
-  return zitadelRoles(claims, options.projectId);
+  if (present.length === 0) return NO_ROLES;
+  if (present.length === 1) {
+    const claim = present[0]!;
+    // One roles map per distinct (interned) role claim: tokens of one service user share it.
+    return options.interner ? options.interner.derive(claim, () => zitadelRoles([claim])) : zitadelRoles([claim]);
+  }
+  return zitadelRoles(present);
+}
+
+/** The role claims this configuration reads, in order (see {@link PrincipalOptions.projectId}). */
+function roleClaimNames(options: PrincipalOptions): readonly string[] {
+  if (options.projectId !== undefined) return [projectRolesClaim(options.projectId)];
+  return [ZITADEL_ROLES, ...(options.audience ?? []).map(projectRolesClaim)];
 }
 
 const EMPTY: readonly string[] = Object.freeze([]);
@@ -136,25 +204,45 @@ function readAudience(aud: unknown): string[] {
 }
 
 /**
- * ZITADEL role claims: `{ "<role>": { "<orgId>": "<org domain>" } }`. With a project id
- * only the project-specific claim counts (the generic claim may describe another project).
+ * ZITADEL role claims: `{ "<role>": { "<orgId>": "<org domain>" } }`. Several claims (the
+ * generic one and project-specific ones) are merged: a role's organizations are the union.
  */
-function zitadelRoles(claims: Record<string, unknown>, projectId: string | undefined): Readonly<Record<string, readonly string[]>> {
-  const claim = projectId === undefined ? claims[ZITADEL_ROLES] : claims[`urn:zitadel:iam:org:project:${projectId}:roles`];
-  if (!isPlainObject(claim)) return NO_ROLES;
-  // fromEntries defines own properties, so a role named "__proto__" stays an ordinary key.
-  return Object.freeze(
-    Object.fromEntries(Object.entries(claim).map(([role, orgs]) => [role, frozenList(isPlainObject(orgs) ? Object.keys(orgs) : [])])),
-  );
+function zitadelRoles(claimsToRead: readonly Record<string, unknown>[]): Readonly<Record<string, readonly string[]>> {
+  // A Map, then fromEntries: a role named "__proto__" stays an ordinary key.
+  const roles = new Map<string, Set<string>>();
+  for (const claim of claimsToRead) {
+    for (const [role, orgs] of Object.entries(claim)) {
+      let set = roles.get(role);
+      if (!set) roles.set(role, (set = new Set()));
+      if (isPlainObject(orgs)) for (const org of Object.keys(orgs)) set.add(org);
+    }
+  }
+  return Object.freeze(Object.fromEntries([...roles].map(([role, orgs]) => [role, frozenList([...orgs])])));
 }
 
+/**
+ * The current actor from `act`, or `undefined` when there is none or it is malformed
+ * (not an object, `sub` not a non-empty string, `iss` present but not a non-empty string).
+ */
+function readActor(act: unknown): Actor | undefined {
+  if (!isPlainObject(act)) return undefined;
+  const { sub, iss } = act;
+  if (typeof sub !== 'string' || sub === '') return undefined;
+  if (iss !== undefined && (typeof iss !== 'string' || iss === '')) return undefined;
+  return Object.freeze({ subject: sub, issuer: iss as string | undefined });
+}
+
+/**
+ * Generic preset: the claim at `path` (dots separate levels) must be an array; its
+ * non-empty strings are the roles. A claim of any other type — a space-separated string
+ * included (`"Sales team admin"` must not grant `admin`) — yields no roles.
+ */
 function genericRoles(claims: Record<string, unknown>, path: string | undefined): Readonly<Record<string, readonly string[]>> {
   if (path === undefined) return NO_ROLES;
   let value: unknown = claims;
   for (const part of path.split('.')) {
     value = isPlainObject(value) && Object.hasOwn(value, part) ? value[part] : undefined;
   }
-  if (typeof value === 'string') value = value.split(' ');
   if (!Array.isArray(value)) return NO_ROLES;
   const names = value.filter((role): role is string => typeof role === 'string' && role !== '');
   return Object.freeze(Object.fromEntries(names.map((role) => [role, EMPTY])));

@@ -10,6 +10,8 @@ export class Refresher<T> {
   #attemptAt = Number.NEGATIVE_INFINITY;
   #loadedAt = Number.NEGATIVE_INFINITY;
   #failed = false;
+  /** What the last failure said, when it said more than "unavailable" (e.g. a refused endpoint). */
+  #failure: string | undefined;
   #pending: Promise<T> | undefined;
 
   constructor(
@@ -39,6 +41,11 @@ export class Refresher<T> {
     return this.now() - this.#attemptAt >= this.cooldownMs;
   }
 
+  /** Milliseconds until the cooldown since the last attempt is over (0 when it is). */
+  get remainingCooldownMs(): number {
+    return Math.max(0, this.cooldownMs - (this.now() - this.#attemptAt));
+  }
+
   /** True when the last attempt failed. */
   get failing(): boolean {
     return this.#failed;
@@ -62,8 +69,7 @@ export class Refresher<T> {
 
   /** The error to answer while the issuer is known to be failing. */
   unavailable(): IssuerUnavailableError {
-    const remaining = this.cooldownMs - (this.now() - this.#attemptAt);
-    return new IssuerUnavailableError(`The issuer's ${this.what} is unavailable`, { retryAfterMs: remaining });
+    return new IssuerUnavailableError(this.#failure ?? `The issuer's ${this.what} is unavailable`, { retryAfterMs: this.remainingCooldownMs });
   }
 
   async #run(): Promise<T> {
@@ -73,10 +79,13 @@ export class Refresher<T> {
       this.#value = value;
       this.#loadedAt = this.now();
       this.#failed = false;
+      this.#failure = undefined;
       return value;
     } catch (cause) {
       this.#failed = true;
-      throw new IssuerUnavailableError(`The issuer's ${this.what} is unavailable`, {
+      // A 503 that already says why (e.g. the discovery document names a refused endpoint) keeps its words.
+      this.#failure = cause instanceof IssuerUnavailableError ? cause.message : undefined;
+      throw new IssuerUnavailableError(this.#failure ?? `The issuer's ${this.what} is unavailable`, {
         cause,
         retryAfterMs: this.cooldownMs,
       });

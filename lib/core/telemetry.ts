@@ -43,7 +43,9 @@ export function telemetryActive(): boolean {
 /**
  * Reports one decision to OpenTelemetry, when its API is installed: end-user attributes on
  * the active (request) span — `enduser.id` and `user.roles`, per the semantic conventions —
- * and an `auth` span that covers the authentication and authorization step.
+ * and an `auth` span that covers the authentication and authorization step. An actor
+ * (impersonation, token exchange) is recorded on the auth span as
+ * `zitadel_resource_server.actor.id` and `zitadel_resource_server.actor.issuer`.
  */
 export function recordTelemetry(event: AuditEvent, startedAtEpochMs: number): void {
   if (!api) return;
@@ -64,6 +66,10 @@ export function recordTelemetry(event: AuditEvent, startedAtEpochMs: number): vo
   if (event.tokenKind) attributes['zitadel_resource_server.token_kind'] = event.tokenKind;
   if (event.clientId) attributes['zitadel_resource_server.client_id'] = event.clientId;
   if (event.organizationId) attributes['zitadel_resource_server.organization_id'] = event.organizationId;
+  if (event.actor) {
+    attributes['zitadel_resource_server.actor.id'] = event.actor.subject;
+    if (event.actor.issuer) attributes['zitadel_resource_server.actor.issuer'] = event.actor.issuer;
+  }
   span.setAttributes({ ...userAttributes, ...attributes });
   if (event.decision === 'unavailable') span.setStatus({ code: SPAN_STATUS_ERROR, message: event.reason ?? 'unavailable' });
   span.end(new Date(startedAtEpochMs + event.durationMs));

@@ -9,14 +9,17 @@ export type ClassifiedToken =
 
 /**
  * Tells a JWS-compact JWT (three segments whose header decodes to a JSON object with a
- * string `alg`) from an opaque token (ZITADEL's opaque tokens and PATs have no dots).
- * A JWE (five segments) is refused: this package accepts signed access tokens only.
+ * string `alg`) from an opaque token (ZITADEL's legacy opaque tokens and PATs have no dots).
+ * A JWE (five segments) is refused — this package accepts signed access tokens only —
+ * except ZITADEL's encrypted opaque tokens ({@link isZitadelOpaqueJwe}): those are handles
+ * only the issuer can read, so they are opaque and go to introspection.
  */
 export function classifyToken(token: string): ClassifiedToken {
   const first = token.indexOf('.');
   if (first === -1) return OPAQUE;
   const segments = token.split('.').length;
   if (segments === 5) {
+    if (isZitadelOpaqueJwe(token)) return OPAQUE;
     throw new InvalidTokenError('ERR_TOKEN_UNSUPPORTED', 'Encrypted tokens (JWE) are not accepted');
   }
   if (segments !== 3) return OPAQUE;
@@ -39,5 +42,32 @@ export function classifyToken(token: string): ClassifiedToken {
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+const ZITADEL_JWE_HEADER = new Set(['alg', 'enc', 'iv', 'tag', 'kid']);
+
+/**
+ * True for a five-segment token whose protected header is the one ZITADEL's opaque access
+ * tokens carry since zitadel/oidc 3.47 (`pkg/op/crypto.go` `aes256GCMCrypto`, used by
+ * ZITADEL's `internal/api/oidc/op.go`): `alg: "A256GCMKW"`, `enc: "A256GCM"`, the key-wrap
+ * `iv` and `tag` (RFC 7518 §4.7.1), optionally a `kid`, and nothing else. The content key
+ * is wrapped with the issuer's own symmetric key: such a token is a reference for
+ * introspection, not an encrypted JWT meant for this API.
+ */
+export function isZitadelOpaqueJwe(token: string): boolean {
+  const end = token.indexOf('.');
+  if (end <= 0 || token.split('.').length !== 5) return false;
+  let header: unknown;
+  try {
+    header = JSON.parse(Buffer.from(token.slice(0, end), 'base64url').toString('utf8'));
+  } catch {
+    return false;
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) return false;
+  const fields = header as Record<string, unknown>;
+  if (fields.alg !== 'A256GCMKW' || fields.enc !== 'A256GCM') return false;
+  if (typeof fields.iv !== 'string' || typeof fields.tag !== 'string') return false;
+  if (fields.kid !== undefined && typeof fields.kid !== 'string') return false;
+  return Object.keys(fields).every((name) => ZITADEL_JWE_HEADER.has(name));
+}
 
 const OPAQUE: ClassifiedToken = Object.freeze({ kind: 'opaque' });

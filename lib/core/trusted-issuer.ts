@@ -1,10 +1,13 @@
 import type { ProtectedHeaderParameters } from 'jose';
 import { IssuerDiscovery } from './discovery.js';
-import { IssuerUnavailableError } from './errors.js';
+import type { EndpointName } from './discovery.js';
 import { clientSecretBasic, privateKeyJwt } from './introspection/client-auth.js';
 import type { IntrospectionResult } from './introspection/introspection-client.js';
+import { resolveIntrospectionLimits } from './introspection/introspection-options.js';
+import type { IntrospectionLimitOptions } from './introspection/introspection-options.js';
 import { Introspector } from './introspection/introspector.js';
-import type { CachedIntrospection } from './introspection/introspector.js';
+import type { CachedIntrospection, IntrospectOptions } from './introspection/introspector.js';
+import { hasZitadelTokenShape } from './introspection/zitadel-token-shape.js';
 import { ClaimInterner } from './interner.js';
 import { JwksKeyStore } from './jwks.js';
 import { JwtVerifier } from './jwt-verifier.js';
@@ -31,9 +34,16 @@ export class TrustedIssuer {
     log: ThrottledLog,
   ) {
     const { fetch, timeout, now } = options;
-    const discovery = new IssuerDiscovery({ issuer: config.issuer, fetch, timeoutMs: timeout, cooldownMs: options.jwksCooldown, now });
+    const discovery = new IssuerDiscovery({
+      issuer: config.issuer,
+      fetch,
+      timeoutMs: timeout,
+      cooldownMs: options.jwksCooldown,
+      now,
+      onRefused: (name, endpoint, problem) => log.error(`discovery-${name} ${config.issuer}`, refusedEndpointMessage(config.issuer, name, endpoint, problem)),
+    });
     const keys = new JwksKeyStore({
-      resolveUri: async () => config.jwksUri ?? (await discovery.endpoints()).jwksUri,
+      resolveUri: async () => config.jwksUri ?? (await discovery.endpoint('jwks_uri')),
       fetch,
       timeoutMs: timeout,
       cooldownMs: options.jwksCooldown,
@@ -56,32 +66,37 @@ export class TrustedIssuer {
         introspection.auth.type === 'client_secret_basic'
           ? clientSecretBasic(introspection.auth.clientId, introspection.auth.clientSecret)
           : privateKeyJwt(introspection.auth.key, config.issuer, now);
+      const clientId = introspection.auth.type === 'client_secret_basic' ? introspection.auth.clientId : introspection.auth.key.clientId;
       this.#introspector = new Introspector({
-        resolveEndpoint: async () => {
-          const endpoint = introspection.endpoint ?? (await discovery.endpoints()).introspectionEndpoint;
-          if (endpoint === undefined) {
-            log.error(`introspection-endpoint ${config.issuer}`, `The discovery document of ${config.issuer} names no introspection_endpoint; set introspection.endpoint`);
-            throw new IssuerUnavailableError('Token introspection is unavailable');
-          }
-          return endpoint;
-        },
+        resolveEndpoint: async () => introspection.endpoint ?? (await discovery.endpoint('introspection_endpoint')),
         auth,
         issuer: config.issuer,
         audience: config.audience,
+        clientId,
+        // Validated by the options module when it knows these options; defaults otherwise.
+        limits: resolveIntrospectionLimits(introspection as IntrospectionLimitOptions),
+        hasExpectedShape: config.claims === 'zitadel' ? hasZitadelTokenShape : undefined,
+        knownMax: introspection.cacheMax,
         fetch,
         timeoutMs: timeout,
         cache: introspection.cache ?? new MemoryTokenCache<CachedIntrospection>({ max: introspection.cacheMax }),
-        askedBy: JSON.stringify([
-          config.issuer,
-          introspection.auth.type === 'client_secret_basic' ? introspection.auth.clientId : introspection.auth.key.clientId,
-          [...config.audience].sort(),
-        ]),
+        askedBy: JSON.stringify([config.issuer, clientId, [...config.audience].sort()]),
         maxTtlMs: introspection.maxTtl,
         inactiveTtlMs: introspection.inactiveTtl,
         log,
         now,
       });
     }
+  }
+
+  /**
+   * False when `token` cannot be one of this issuer's tokens by its shape alone (the ZITADEL
+   * preset knows ZITADEL's formats; other presets accept any shape). With several issuers,
+   * an opaque token should only be introspected by the issuers that accept its shape:
+   * {@link introspect} refuses the others with 401 `ERR_TOKEN_MALFORMED`.
+   */
+  acceptsTokenShape(token: string): boolean {
+    return this.config.claims !== 'zitadel' || hasZitadelTokenShape(token);
   }
 
   /** True when this issuer can introspect (opaque tokens, active-token routes, scope enrichment). */
@@ -100,10 +115,18 @@ export class TrustedIssuer {
     return this.#introspector?.cachedSync(hash);
   }
 
-  /** Introspects a token (requires `introspects`). */
-  introspect(token: string, hash: string, maxAgeMs?: number): Promise<IntrospectionResult> {
+  /**
+   * Introspects a token (requires `introspects`). In the ZITADEL preset a token that does
+   * not have the shape of a ZITADEL token is refused (401 `ERR_TOKEN_MALFORMED`) without
+   * any I/O. Rejects with an `IssuerUnavailableError` carrying `retryAfter` when
+   * introspection is busy (never-seen tokens beyond `introspection.maxConcurrent` or
+   * `introspection.maxNewPerSecond`) or paused after a refusal of this API's credentials.
+   * Pass `hints.known` for a token already trusted (a verified JWT needing its scopes, a
+   * principal re-checked on an active-token route): it gets priority when introspection is busy.
+   */
+  introspect(token: string, hash: string, maxAgeMs?: number, hints?: IntrospectOptions): Promise<IntrospectionResult> {
     if (!this.#introspector) throw new TypeError(`${this.config.issuer} has no introspection configured`);
-    return this.#introspector.introspect(token, hash, maxAgeMs);
+    return this.#introspector.introspect(token, hash, maxAgeMs, hints);
   }
 
   /**
@@ -124,7 +147,29 @@ export class TrustedIssuer {
     return toPrincipal(
       claims,
       { verifiedBy, tokenKind, shortHash: shortTokenHash(hash) },
-      { preset: this.config.claims, projectId: this.config.projectId, rolesClaim: this.config.rolesClaim, issuer: this.config.issuer, interner: this.#interner },
+      {
+        preset: this.config.claims,
+        projectId: this.config.projectId,
+        audience: this.config.audience,
+        rolesClaim: this.config.rolesClaim,
+        issuer: this.config.issuer,
+        interner: this.#interner,
+      },
     );
   }
+}
+
+const EXPLICIT_OPTION: Readonly<Record<EndpointName, string>> = { jwks_uri: 'jwksUri', introspection_endpoint: 'introspection.endpoint' };
+
+/** The operator's log line for an endpoint of the discovery document that is not used. */
+function refusedEndpointMessage(issuer: string, name: EndpointName, endpoint: unknown, problem: string): string {
+  const option = EXPLICIT_OPTION[name];
+  if (endpoint === undefined || endpoint === null || endpoint === '') {
+    return `The discovery document of ${issuer} names no ${name}; set "${option}" to use one. Requests that need it get 503.`;
+  }
+  const shown = typeof endpoint === 'string' ? endpoint.slice(0, 200) : `a ${typeof endpoint}`;
+  return (
+    `The discovery document of ${issuer} names ${name} ${JSON.stringify(shown)}, which ${problem}: it is not used, ` +
+    `and requests that need it get 503. If that endpoint is really the issuer's, set "${option}" explicitly.`
+  );
 }

@@ -3,6 +3,7 @@ import { MemoryTokenCache } from '../../lib/core/token-cache.js';
 import type { CachedIntrospection } from '../../lib/core/introspection/introspector.js';
 import { processIntrospectionResponse } from '../../lib/core/introspection/introspection-client.js';
 import type { FetchLike } from '../../lib/core/http.js';
+import { zitadelOpaqueToken, zitadelPat } from './support/zitadel-tokens.js';
 
 const ISSUER = 'https://acme.zitadel.cloud';
 const PROJECT = '294800000000000001';
@@ -42,13 +43,14 @@ function fakeIntrospection(answer: (token: string) => Record<string, unknown>, c
   };
 }
 
-function server(fetch: FetchLike, cache?: MemoryTokenCache<CachedIntrospection>) {
+function server(fetch: FetchLike, cache?: MemoryTokenCache<CachedIntrospection>, now?: () => number) {
   return createResourceServer({
     issuer: ISSUER,
     audience: PROJECT,
     projectId: PROJECT,
     logger: silent,
     fetch,
+    ...(now ? { now } : {}),
     introspection: {
       endpoint: `${ISSUER}/oauth/v2/introspect`,
       auth: { type: 'client_secret_basic', clientId: 'orders-api@acme', clientSecret: 's' },
@@ -59,7 +61,7 @@ function server(fetch: FetchLike, cache?: MemoryTokenCache<CachedIntrospection>)
 
 describe('introspection with ZITADEL-shaped answers', () => {
   it('builds the principal of a service user token', async () => {
-    const principal = await server(fakeIntrospection(() => serviceUserAnswer())).authenticate('Bearer opaque-token-1');
+    const principal = await server(fakeIntrospection(() => serviceUserAnswer())).authenticate(`Bearer ${zitadelOpaqueToken()}`);
     expect(principal).toMatchObject({
       subject: '294900000000000001',
       clientId: 'orders-worker',
@@ -80,7 +82,7 @@ describe('introspection with ZITADEL-shaped answers', () => {
       [`urn:zitadel:iam:org:project:${PROJECT}:roles`]: { 'orders.read': { [ORG]: 'acme.zitadel.cloud' } },
     });
     const rs = server(fakeIntrospection(() => pat));
-    const principal = await rs.authenticate('Bearer pat-value');
+    const principal = await rs.authenticate(`Bearer ${zitadelPat()}`);
     expect(Object.keys(principal.roles)).toEqual(['orders.read']);
     await expect(rs.authorize(principal, { roles: [{ anyOf: ['orders.admin'] }] })).rejects.toMatchObject({ code: 'ERR_ROLE_INSUFFICIENT', status: 403 });
   });
@@ -90,7 +92,7 @@ describe('introspection with ZITADEL-shaped answers', () => {
       [`urn:zitadel:iam:org:project:${PROJECT}:roles`]: { 'orders.write': { 'org-a': 'a.example', 'org-b': 'b.example' } },
     });
     const rs = server(fakeIntrospection(() => answer));
-    const principal = await rs.authenticate('Bearer t');
+    const principal = await rs.authenticate(`Bearer ${zitadelOpaqueToken()}`);
     expect(principal.roles).toEqual({ 'orders.write': ['org-a', 'org-b'] });
     await expect(rs.authorize(principal, { roles: [{ anyOf: ['orders.write'], organizationId: 'org-b' }] })).resolves.toBe(principal);
     await expect(rs.authorize(principal, { roles: [{ anyOf: ['orders.write'], organizationId: 'org-c' }] })).rejects.toMatchObject({ status: 403 });
@@ -99,10 +101,14 @@ describe('introspection with ZITADEL-shaped answers', () => {
   it('never holds more entries than its cap, whatever the number of distinct tokens', async () => {
     const cache = new MemoryTokenCache<CachedIntrospection>({ max: 1000 });
     const counter = { calls: 0 };
-    const rs = server(fakeIntrospection(() => serviceUserAnswer(), counter), cache);
+    // New tokens are introspected at most introspection.maxNewPerSecond (default 100) per
+    // second: the clock moves 20 ms per token.
+    let time = Date.now();
+    const rs = server(fakeIntrospection(() => serviceUserAnswer(), counter), cache, () => time);
     let largest = 0;
     for (let i = 0; i < 10_000; i += 1) {
-      await rs.authenticate(`Bearer distinct-opaque-token-${i}`);
+      time += 20;
+      await rs.authenticate(`Bearer ${zitadelOpaqueToken()}`);
       largest = Math.max(largest, cache.size);
     }
     expect(counter.calls).toBe(10_000);
@@ -117,9 +123,10 @@ describe('introspection with ZITADEL-shaped answers', () => {
       issuer: ISSUER, audience: PROJECT, logger: silent, fetch: fakeIntrospection(() => serviceUserAnswer()),
       introspection: { endpoint: `${ISSUER}/oauth/v2/introspect`, auth: { type: 'client_secret_basic', clientId: 'a', clientSecret: 'b' }, cache: spy },
     });
-    await rs.authenticate('Bearer secret-opaque-token');
+    const token = zitadelOpaqueToken();
+    await rs.authenticate(`Bearer ${token}`);
     expect(keys).toHaveLength(1);
-    expect(keys[0]).not.toContain('secret-opaque-token');
+    expect(keys[0]).not.toContain(token);
     expect(keys[0]).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 });
@@ -136,10 +143,11 @@ describe('a cache shared by several APIs', () => {
       });
     const orders = make(PROJECT, 'orders-api');
     const billing = make('other-project', 'billing-api');
-    await orders.authenticate('Bearer shared-token');
-    await orders.authenticate('Bearer shared-token');
+    const shared = zitadelOpaqueToken();
+    await orders.authenticate(`Bearer ${shared}`);
+    await orders.authenticate(`Bearer ${shared}`);
     expect(counter.calls).toBe(1);
-    await billing.authenticate('Bearer shared-token');
+    await billing.authenticate(`Bearer ${shared}`);
     expect(counter.calls).toBe(2);
   });
 });

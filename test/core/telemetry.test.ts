@@ -3,7 +3,9 @@ import { ROOT_CONTEXT, context, trace } from '@opentelemetry/api';
 import type { Context, ContextManager, Span, Tracer, TracerProvider } from '@opentelemetry/api';
 import { createTestIssuer } from '../../lib/testing/index.js';
 import { createResourceServer } from '../../lib/core/resource-server.js';
-import { loadTelemetry } from '../../lib/core/telemetry.js';
+import { loadTelemetry, recordTelemetry } from '../../lib/core/telemetry.js';
+import { auditEvent } from '../../lib/core/audit.js';
+import { toPrincipal } from '../../lib/core/principal.js';
 
 interface Recorded {
   name: string;
@@ -89,5 +91,23 @@ describe('OpenTelemetry', () => {
     } finally {
       await issuer.close();
     }
+  });
+
+  it('records the actor of an impersonated token on the auth span, and nothing of the sort otherwise', () => {
+    const facts = { verifiedBy: 'introspection' as const, tokenKind: 'opaque' as const, shortHash: 'sha256:abc' };
+    const options = { preset: 'zitadel' as const, projectId: undefined, rolesClaim: undefined, issuer: 'https://acme.zitadel.cloud' };
+    const impersonated = toPrincipal({ sub: 'user-1', act: { iss: 'https://acme.zitadel.cloud', sub: 'admin-7' } }, facts, options);
+    const plain = toPrincipal({ sub: 'user-2' }, facts, options);
+    const request = { route: { method: 'GET', template: '/orders', path: '/orders' }, requestId: 'r2', ip: undefined, startedAt: performance.now() };
+    spans.length = 0;
+    context.with(trace.setSpan(context.active(), activeSpan), () => {
+      for (const principal of [impersonated, plain]) recordTelemetry(auditEvent(request, { principal }, Date.now), performance.timeOrigin + request.startedAt);
+    });
+    expect(spans[0]!.attributes).toMatchObject({
+      'enduser.id': 'user-1',
+      'zitadel_resource_server.actor.id': 'admin-7',
+      'zitadel_resource_server.actor.issuer': 'https://acme.zitadel.cloud',
+    });
+    expect(Object.keys(spans[1]!.attributes).filter((name) => name.includes('actor'))).toEqual([]);
   });
 });

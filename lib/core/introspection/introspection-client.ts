@@ -1,5 +1,6 @@
 import { InvalidTokenError } from '../errors.js';
 import { requestJson, UpstreamError } from '../http.js';
+import { isRepresentableNumericDate } from '../principal.js';
 import type { FetchLike, JsonResponse } from '../http.js';
 import type { ClientAuth } from './client-auth.js';
 
@@ -20,7 +21,13 @@ export interface IntrospectionRequestOptions {
 
 export interface IntrospectionResponseOptions {
   readonly issuer: string;
+  /** The configured audience (project ids and/or client ids). */
   readonly audience: readonly string[];
+  /**
+   * The introspecting client's own id (the API application's client id). An `aud` naming
+   * it is for this API too, whatever `audience` says (see {@link processIntrospectionResponse}).
+   */
+  readonly clientId?: string | undefined;
   readonly now: () => number;
 }
 
@@ -47,6 +54,26 @@ export async function introspectionRequest(token: string, options: Introspection
  * non-boolean `active` or a body that is not a JSON object is garbage (UpstreamError →
  * 503). `iss` and `aud` are optional but, when present, must match (else 401). An `exp`
  * in the past makes the token inactive.
+ *
+ * Audience: an `aud` that names a configured `audience` value **or the introspecting
+ * client's own id** is for this API. This is ZITADEL's own rule: it answers active only
+ * when the token's audience holds the introspecting client id or its project id
+ * (`internal/api/oidc/introspect.go` `validateIntrospectionAudience`), and a PAT, which
+ * has no stored audience, gets the introspecting client id appended before that check
+ * (`internal/api/oidc/access_token.go` `assertClientScopesForPAT`; older releases append
+ * only the client id, newer ones the client id and the project id). So a PAT introspected
+ * by an API configured with `audience: projectId` answers `aud: ["<api-client-id>"]` and
+ * is accepted. JWTs are verified locally and keep the strict `audience` check.
+ *
+ * `exp`, `iat`, `nbf`: a non-number, or a number a `Date` cannot hold (`1e300`, or the
+ * `Infinity` that `1e400` parses to), is garbage from the issuer: 503, not cached, like
+ * any answer that cannot be trusted (the issuer vouches for these times; a time it cannot
+ * express is not a statement about the caller's token).
+ *
+ * `{"active": false}` is cached as inactive. Note that ZITADEL also answers it for its
+ * own internal errors (only client-authentication failures are errors:
+ * `introspect.go` returns every other error as an inactive answer), so a brief outage
+ * inside ZITADEL looks like "inactive" (401); the short inactive TTL bounds how long.
  */
 export function processIntrospectionResponse(
   response: JsonResponse,
@@ -71,14 +98,16 @@ export function processIntrospectionResponse(
   }
   if (body.aud !== undefined) {
     const audiences = typeof body.aud === 'string' ? [body.aud] : Array.isArray(body.aud) ? body.aud : [];
-    if (!audiences.some((aud) => typeof aud === 'string' && options.audience.includes(aud))) {
+    const forUs = (aud: unknown) => typeof aud === 'string' && (options.audience.includes(aud) || (options.clientId !== undefined && aud === options.clientId));
+    if (!audiences.some(forUs)) {
       throw new InvalidTokenError('ERR_CLAIM_INVALID', 'The token is meant for another audience');
     }
   }
   for (const claim of ['exp', 'iat', 'nbf'] as const) {
-    if (body[claim] !== undefined && (typeof body[claim] !== 'number' || !Number.isFinite(body[claim]))) {
-      throw new UpstreamError(`introspection answered a non-numeric "${claim}"`);
-    }
+    const value = body[claim];
+    if (value === undefined) continue;
+    if (typeof value !== 'number') throw new UpstreamError(`introspection answered a non-numeric "${claim}"`);
+    if (!isRepresentableNumericDate(value)) throw new UpstreamError(`introspection answered an out-of-range "${claim}"`);
   }
   if (typeof body.exp === 'number' && body.exp * 1000 <= options.now()) return INACTIVE;
   return { active: true, claims: body };

@@ -1,10 +1,14 @@
-import { AuthError, IssuerUnavailableError } from '../errors.js';
+import { LRUCache } from 'lru-cache';
+import { AuthError, InvalidTokenError, IssuerUnavailableError } from '../errors.js';
 import type { FetchLike } from '../http.js';
 import type { ThrottledLog } from '../logger.js';
 import type { TokenCache } from '../token-cache.js';
 import type { ClientAuth } from './client-auth.js';
+import { IntrospectionGate } from './introspection-gate.js';
 import { IntrospectionClientError, introspectionRequest, processIntrospectionResponse } from './introspection-client.js';
 import type { IntrospectionResult } from './introspection-client.js';
+import { DEFAULT_INTROSPECTION_LIMITS } from './introspection-options.js';
+import type { ResolvedIntrospectionLimits } from './introspection-options.js';
 
 /** A cached introspection verdict and when it was fetched. */
 export interface CachedIntrospection {
@@ -25,6 +29,8 @@ export interface IntrospectorOptions {
   readonly auth: ClientAuth;
   readonly issuer: string;
   readonly audience: readonly string[];
+  /** The introspecting client's id: an answer whose `aud` names it is for this API (ZITADEL's rule). */
+  readonly clientId?: string | undefined;
   readonly fetch: FetchLike;
   readonly timeoutMs: number;
   readonly cache: TokenCache<CachedIntrospection>;
@@ -32,27 +38,81 @@ export interface IntrospectorOptions {
   readonly askedBy: string;
   /** Longest time an active answer is reused (never past `exp`). */
   readonly maxTtlMs: number;
-  /** How long an inactive answer is reused. */
+  /**
+   * How long an inactive answer is reused. Keep it short: ZITADEL answers
+   * `{"active": false}` for its own internal errors too, not only for inactive tokens.
+   */
   readonly inactiveTtlMs: number;
+  /** Concurrency, new-token rate and misconfiguration backoff. Default {@link DEFAULT_INTROSPECTION_LIMITS}. */
+  readonly limits?: ResolvedIntrospectionLimits | undefined;
+  /**
+   * A cheap check of the issuer's token formats: a token failing it is refused (401
+   * `ERR_TOKEN_MALFORMED`) before any cache read or upstream call.
+   */
+  readonly hasExpectedShape?: ((token: string) => boolean) | undefined;
+  /** Most tokens remembered as seen active (they get priority when introspection is busy). Default 10,000. */
+  readonly knownMax?: number | undefined;
   readonly log: ThrottledLog;
   readonly now: () => number;
 }
+
+/** Per-call hints of {@link Introspector.introspect}. */
+export interface IntrospectOptions {
+  /**
+   * The caller already trusts this token (a JWT verified locally, or a principal this
+   * process built before): it gets the priority of a known token when introspection is busy.
+   */
+  readonly known?: boolean;
+}
+
+/** How long a token answered active stays "known" at most (priority under load), ms. */
+const KNOWN_FOR_MS = 24 * 60 * 60 * 1000;
 
 /**
  * RFC 7662 introspection with a cache keyed by the token's hash and single-flight:
  * concurrent lookups of one token share one upstream call, and share its failure too.
  * Every failure to get a trustworthy answer is an {@link IssuerUnavailableError} (503).
+ *
+ * Upstream calls go through an {@link IntrospectionGate} (bounded concurrency, a rate bound
+ * on never-seen tokens, priority for known ones), and stop for `clientErrorBackoff` after
+ * the endpoint refused this API's credentials: then every caller that needs an upstream
+ * answer gets 503 with `Retry-After` = the time left, and a single call probes afterwards.
  */
 export class Introspector {
   readonly #inFlight = new Map<string, Promise<IntrospectionResult>>();
+  readonly #gate: IntrospectionGate;
+  readonly #limits: ResolvedIntrospectionLimits;
+  /** Hashes of tokens answered active → until when they count as known (epoch ms). */
+  readonly #known: LRUCache<string, number>;
+  #clientErrorUntil = Number.NEGATIVE_INFINITY;
+  #probing = false;
 
-  constructor(private readonly options: IntrospectorOptions) {}
+  constructor(private readonly options: IntrospectorOptions) {
+    this.#limits = options.limits ?? DEFAULT_INTROSPECTION_LIMITS;
+    this.#known = new LRUCache<string, number>({ max: options.knownMax ?? 10_000 });
+    this.#gate = new IntrospectionGate({
+      maxConcurrent: this.#limits.maxConcurrent,
+      maxNewPerSecond: this.#limits.maxNewPerSecond,
+      maxWaitMs: options.timeoutMs,
+      now: options.now,
+      onShed: (reason) =>
+        options.log.warn(
+          `introspection-shed ${options.issuer}`,
+          `Introspection at ${options.issuer} is refusing never-seen tokens with 503 (${SHED_TEXT[reason]}); ` +
+            'this is what a flood of made-up tokens looks like. If the traffic is legitimate, raise "introspection.maxConcurrent" ' +
+            `(now ${this.#limits.maxConcurrent}) or "introspection.maxNewPerSecond" (now ${this.#limits.maxNewPerSecond}).`,
+        ),
+    });
+  }
 
   /**
    * The verdict for `token` (whose hash is `hash`). `maxAgeMs` bounds how old a cached
    * answer may be (routes that demand an active token pass 1 s).
    */
-  async introspect(token: string, hash: string, maxAgeMs = Number.POSITIVE_INFINITY): Promise<IntrospectionResult> {
+  async introspect(token: string, hash: string, maxAgeMs = Number.POSITIVE_INFINITY, hints: IntrospectOptions = {}): Promise<IntrospectionResult> {
+    if (this.options.hasExpectedShape && !this.options.hasExpectedShape(token)) {
+      throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'The token is malformed');
+    }
     const cached = await this.#cached(hash);
     const now = this.options.now();
     if (cached && cached.askedBy === this.options.askedBy && now < cached.expiresAt && now - cached.fetchedAt <= maxAgeMs) {
@@ -60,7 +120,7 @@ export class Introspector {
     }
     let pending = this.#inFlight.get(hash);
     if (!pending) {
-      pending = this.#fetch(token, hash).finally(() => this.#inFlight.delete(hash));
+      pending = this.#fetch(token, hash, hints.known === true).finally(() => this.#inFlight.delete(hash));
       this.#inFlight.set(hash, pending);
     }
     return pending;
@@ -91,22 +151,39 @@ export class Introspector {
     }
   }
 
-  async #fetch(token: string, hash: string): Promise<IntrospectionResult> {
+  #isKnown(hash: string): boolean {
+    const until = this.#known.get(hash);
+    return until !== undefined && this.options.now() < until;
+  }
+
+  async #fetch(token: string, hash: string, known: boolean): Promise<IntrospectionResult> {
+    const probe = this.#enterClientErrorBackoff();
     let result: IntrospectionResult;
     try {
-      const endpoint = await this.options.resolveEndpoint();
-      const response = await introspectionRequest(token, {
-        endpoint,
-        auth: this.options.auth,
-        fetch: this.options.fetch,
-        timeoutMs: this.options.timeoutMs,
-      });
-      result = processIntrospectionResponse(response, this.options);
-    } catch (error) {
-      throw this.#failure(error);
+      const release = await this.#gate.acquire(known || this.#isKnown(hash));
+      try {
+        const endpoint = await this.options.resolveEndpoint();
+        const response = await introspectionRequest(token, {
+          endpoint,
+          auth: this.options.auth,
+          fetch: this.options.fetch,
+          timeoutMs: this.options.timeoutMs,
+        });
+        result = processIntrospectionResponse(response, this.options);
+        this.#clientErrorUntil = Number.NEGATIVE_INFINITY;
+      } catch (error) {
+        // The probe was answered without refusing our credentials: the pause is over.
+        if (probe && !(error instanceof IntrospectionClientError)) this.#clientErrorUntil = Number.NEGATIVE_INFINITY;
+        throw this.#failure(error);
+      } finally {
+        release();
+      }
+    } finally {
+      if (probe) this.#probing = false;
     }
     const fetchedAt = this.options.now();
     const ttl = this.#ttl(result, fetchedAt);
+    if (result.active) this.#known.set(hash, fetchedAt + Math.min(KNOWN_FOR_MS, untilExp(result, fetchedAt)));
     try {
       if (ttl > 0) await this.options.cache.set(hash, { result, fetchedAt, expiresAt: fetchedAt + ttl, askedBy: this.options.askedBy }, ttl);
     } catch {
@@ -115,26 +192,57 @@ export class Introspector {
     return result;
   }
 
+  /**
+   * Throws while the endpoint is known to refuse our credentials. Once the backoff is over,
+   * exactly one call (the probe) goes through; others get 503 until it is answered.
+   * Returns whether this call is the probe.
+   */
+  #enterClientErrorBackoff(): boolean {
+    if (this.#clientErrorUntil === Number.NEGATIVE_INFINITY) return false;
+    const remaining = this.#clientErrorUntil - this.options.now();
+    if (remaining > 0) throw misconfigured(remaining);
+    if (this.#probing) throw misconfigured(1000);
+    this.#probing = true;
+    return true;
+  }
+
   #ttl(result: IntrospectionResult, now: number): number {
     if (!result.active) return this.options.inactiveTtlMs;
-    const exp = result.claims.exp;
-    const untilExp = typeof exp === 'number' ? exp * 1000 - now : Number.POSITIVE_INFINITY;
-    return Math.min(this.options.maxTtlMs, untilExp);
+    return Math.min(this.options.maxTtlMs, untilExp(result, now));
   }
 
   #failure(error: unknown): AuthError {
     // InvalidTokenError (wrong iss or aud) stays a 401; discovery failures are already 503s.
     if (error instanceof AuthError) return error;
     if (error instanceof IntrospectionClientError) {
+      const backoff = this.#limits.clientErrorBackoff;
+      this.#clientErrorUntil = this.options.now() + backoff;
+      const client = this.options.clientId === undefined ? '' : ` (client id ${JSON.stringify(this.options.clientId)})`;
       this.options.log.error(
-        'introspection-client',
-        `Introspection is misconfigured: ${error.message}. Check the API application's credentials ` +
-          '(introspection.auth); callers get 503 until this is fixed.',
+        `introspection-client ${this.options.issuer}`,
+        `Introspection is misconfigured: ${error.message}. Fix "introspection.auth" for ${this.options.issuer}: ` +
+          `the client id and secret, or the key file, of the API application${client} as shown in ZITADEL. ` +
+          `No introspection call is made for ${Math.round(backoff / 1000)} s ("introspection.clientErrorBackoff"); callers get 503 until this is fixed.`,
       );
-    } else {
-      const reason = error instanceof Error ? error.message : 'unknown error';
-      this.options.log.warn('introspection-upstream', `Token introspection failed: ${reason}`);
+      return misconfigured(backoff, error);
     }
+    const reason = error instanceof Error ? error.message : 'unknown error';
+    this.options.log.warn('introspection-upstream', `Token introspection failed: ${reason}`);
     return new IssuerUnavailableError('Token introspection is unavailable', { cause: error });
   }
+}
+
+const SHED_TEXT: Readonly<Record<string, string>> = {
+  concurrency: 'too many calls in flight',
+  rate: 'too many never-seen tokens per second',
+  queue: 'known tokens waited too long for a free slot',
+};
+
+function untilExp(result: IntrospectionResult, now: number): number {
+  const exp = result.active ? result.claims.exp : undefined;
+  return typeof exp === 'number' ? exp * 1000 - now : Number.POSITIVE_INFINITY;
+}
+
+function misconfigured(retryAfterMs: number, cause?: unknown): IssuerUnavailableError {
+  return new IssuerUnavailableError('Token introspection is unavailable', { cause, retryAfterMs });
 }
