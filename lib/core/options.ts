@@ -7,6 +7,8 @@ import type { BearerMethod, BearerRequest } from './bearer.js';
 import { ResourceServerOptionsError } from './errors.js';
 import type { FetchLike } from './http.js';
 import type { CachedIntrospection } from './introspection/introspector.js';
+import { resolveIntrospectionLimits } from './introspection/introspection-options.js';
+import type { IntrospectionLimitOptions, ResolvedIntrospectionLimits } from './introspection/introspection-options.js';
 import type { ApplicationKeyFile } from './introspection/key-file.js';
 import { loadApplicationKey } from './introspection/key-file.js';
 import type { LoadedApplicationKey } from './introspection/key-file.js';
@@ -33,14 +35,14 @@ export type IntrospectionAuth =
     };
 
 /** Enables opaque tokens and PATs (RFC 7662 introspection). */
-export interface IntrospectionOptions {
+export interface IntrospectionOptions extends IntrospectionLimitOptions {
   /** Client authentication (what the API application in the ZITADEL console is set to). */
   readonly auth: IntrospectionAuth;
   /** Introspection endpoint; default from discovery (`introspection_endpoint`). */
   readonly endpoint?: string;
   /** Longest reuse of an active answer, ms (never past `exp`). Default 30,000; at most 300,000. */
   readonly maxTtl?: number;
-  /** Reuse of an inactive answer, ms. Default 5,000. */
+  /** Reuse of an inactive answer, ms. Default 5,000. ZITADEL answers `{"active": false}` also for its own internal errors: keep this short. */
   readonly inactiveTtl?: number;
   /** Most cached answers (memory cache). Default 10,000. */
   readonly cacheMax?: number;
@@ -107,7 +109,12 @@ export interface ResourceServerOptions {
    * across tenants). Required when more than one issuer has `introspection`.
    */
   readonly opaqueTokenIssuer?: OpaqueTokenIssuerSelector | 'each';
-  /** ZITADEL project id: roles are read from `urn:zitadel:iam:org:project:{projectId}:roles`. */
+  /**
+   * ZITADEL project id: roles are read from `urn:zitadel:iam:org:project:{projectId}:roles`
+   * only. Without it, roles are read from the generic claim and from
+   * `urn:zitadel:iam:org:project:{id}:roles` for every `audience` value (ZITADEL writes only
+   * the project-specific claim for service users).
+   */
   readonly projectId?: string;
   /** JWKS URL; default from discovery (`jwks_uri`). */
   readonly jwksUri?: string;
@@ -138,7 +145,11 @@ export interface ResourceServerOptions {
   readonly resourceMetadata?: ResourceMetadataOptions;
   /** Timeout of every call to the issuer, ms. Default 3,000. */
   readonly timeout?: number;
-  /** JWKS refresh: `cooldown` (least ms between fetches, default 5,000) and `maxAge` (ms, default 300,000). */
+  /**
+   * JWKS refresh: `cooldown` (least ms between fetches, default 5,000) and `maxAge` (ms,
+   * default 300,000: an upper bound; the issuer's `Cache-Control: max-age` may shorten it,
+   * never below the cooldown).
+   */
   readonly jwks?: { readonly cooldown?: number; readonly maxAge?: number };
   /** Opaque tokens and PATs; without it only JWTs are accepted. */
   readonly introspection?: IntrospectionOptions;
@@ -218,7 +229,7 @@ export interface ResolvedOptions {
   readonly now: () => number;
 }
 
-export interface ResolvedIntrospection {
+export interface ResolvedIntrospection extends ResolvedIntrospectionLimits {
   readonly auth:
     | { readonly type: 'client_secret_basic'; readonly clientId: string; readonly clientSecret: string }
     | { readonly type: 'private_key_jwt'; readonly key: LoadedApplicationKey };
@@ -423,5 +434,6 @@ function resolveIntrospection(options: IntrospectionOptions | undefined, prefix:
     inactiveTtl: integerInRange(options.inactiveTtl, `${prefix}introspection.inactiveTtl`, 5000, 0, 60_000),
     cacheMax: integerInRange(options.cacheMax, `${prefix}introspection.cacheMax`, 10_000, 1, 10_000_000),
     cache: options.cache,
+    ...resolveIntrospectionLimits(options, `${prefix}introspection.`),
   });
 }

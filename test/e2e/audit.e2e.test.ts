@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createTestIssuer } from '../../lib/testing/index.js';
 import type { TestIssuer } from '../../lib/testing/index.js';
 import type { AuditEvent } from '../../lib/core/audit.js';
@@ -67,7 +68,7 @@ describe.each(APP_KINDS)('audit events on %s', (kind) => {
     ['ERR_TOKEN_MISSING', 401, async () => undefined],
     ['ERR_TOKEN_EXPIRED', 401, async () => issuer.mintJwt({}, { expiresIn: -60 })],
     ['ERR_ALG_NOT_ALLOWED', 401, async () => issuer.mintJwt({}, { unsigned: 'none' })],
-    ['ERR_TOKEN_INACTIVE', 401, async () => 'unknown-opaque'],
+    ['ERR_TOKEN_INACTIVE', 401, async () => randomBytes(53).toString('base64url')],
     ['ERR_ROLE_INSUFFICIENT', 403, async () => issuer.mintJwt()],
   ];
   it.each(refusals)('records a refusal with reason %s', async (reason, status, makeToken) => {

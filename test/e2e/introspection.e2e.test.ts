@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { generateKeyPairSync } from 'node:crypto';
 import { createTestIssuer } from '../../lib/testing/index.js';
 import type { TestIssuer } from '../../lib/testing/index.js';
@@ -117,7 +118,7 @@ describe.each(APP_KINDS)('opaque tokens and introspection on %s', (kind) => {
     await start();
     const cases: [string, string][] = [
       [issuer.mintOpaque({}, { active: false }), 'The token is not active'],
-      ['unknown-opaque-token-value', 'The token is not active'],
+      [randomBytes(53).toString('base64url'), 'The token is not active'], // ZITADEL-shaped, unknown
       [issuer.mintOpaque({ exp: Math.floor(now() / 1000) - 10 }), 'The token is not active'],
       [issuer.mintOpaque({ iss: 'https://evil.example' }), 'The token was issued by another issuer'],
       [issuer.mintOpaque({ aud: ['another-project'] }), 'The token is meant for another audience'],
@@ -165,11 +166,13 @@ describe.each(APP_KINDS)('opaque tokens and introspection on %s', (kind) => {
   it('caches an inactive answer for 5 s', async () => {
     await start();
     issuer.resetCounts();
-    await call('/me', 'nope-1');
-    await call('/me', 'nope-1');
+    // A ZITADEL-shaped token nobody issued (a malformed one is refused without any call).
+    const nope = randomBytes(53).toString('base64url');
+    await call('/me', nope);
+    await call('/me', nope);
     expect(issuer.requests.introspection).toBe(1);
     offset += 5001;
-    await call('/me', 'nope-1');
+    await call('/me', nope);
     expect(issuer.requests.introspection).toBe(2);
   });
 

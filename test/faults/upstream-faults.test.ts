@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 /**
  * Fault injection on every issuer call the resource server makes (discovery, JWKS,
  * introspection), over real HTTP through the Express adapter. The documented answer to
@@ -152,7 +153,7 @@ describe('issuer faults (Express, timeout 500 ms)', () => {
   }
 
   function tokenFor(upstream: Upstream): string {
-    const token = upstream === 'introspection' ? `opaque-${Math.random().toString(36).slice(2)}-0123456789` : signer.mint(server.url, AUDIENCE);
+    const token = upstream === 'introspection' ? randomBytes(53).toString('base64url') : signer.mint(server.url, AUDIENCE);
     secrets.push(token);
     return token;
   }

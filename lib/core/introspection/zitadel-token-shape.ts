@@ -18,16 +18,19 @@ import { classifyToken, isZitadelOpaqueJwe } from '../token-kind.js';
  * The lengths are not fixed in practice: ids of instances created early are shorter than 18
  * digits, and users can have custom ids (which ZITADEL puts in the plaintext as they are). A
  * length check that refused those would answer 401 to valid tokens, so the check bounds the
- * plaintext instead of pinning it: at least 18 bytes (a generated token id — sonyflake, 16
- * digits or more for any id made since 2019 — a colon and a one-character user id), at most
- * 256. That refuses UUIDs, hex strings and most made-up strings, but not random base64url of
+ * plaintext instead of pinning it: at least 16 bytes (see MIN_PLAINTEXT; ZITADEL's own
+ * need 18: a generated token id — sonyflake, 16 digits or more for any id made since 2019 —
+ * a colon and a one-character user id), at most 256. That refuses UUIDs, hex strings and most made-up strings, but not random base64url of
  * a plausible length: the concurrency and rate bounds deal with those. It also requires
  * canonical base64url (the issuer decodes leniently, so one token could be spelled several
  * ways, each hashing — and being cached and revoked — differently).
  */
 
 const IV_BYTES = 16;
-const MIN_PLAINTEXT = 18;
+// 16, not 18: a shorter bound than ZITADEL's own tokens need, so that issuers emulating
+// ZITADEL with 32-byte random tokens (oidc-provider's opaque format, 43 characters) pass too;
+// it still refuses UUIDs, 32-character hex strings and words.
+const MIN_PLAINTEXT = 16;
 const MAX_PLAINTEXT = 256;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
@@ -40,7 +43,7 @@ function canonicalLength(segment: string): number {
 
 /**
  * True when `token` has the shape of a token ZITADEL issues: an opaque access token or a PAT
- * (one canonical base64url string of 16 + 18…256 bytes, or ZITADEL's `A256GCMKW` JWE), or a
+ * (one canonical base64url string of 16 + 16…256 bytes, or ZITADEL's `A256GCMKW` JWE), or a
  * JWS (ZITADEL JWT access tokens are introspected too, for scope enrichment and active-token
  * routes). Costs no I/O; a `false` lets the caller refuse the token (401 `ERR_TOKEN_MALFORMED`)
  * without asking the issuer. Used in the `claims: 'zitadel'` preset only.

@@ -97,7 +97,8 @@ export class TokenVerification {
       );
       throw new IssuerUnavailableError('Token introspection is not configured');
     }
-    const result = await issuer.introspect(token, hash, maxAgeMs);
+    // A token already verified: it gets the upstream slots kept for known tokens.
+    const result = await issuer.introspect(token, hash, maxAgeMs, { known: true });
     if (!result.active) throw new InvalidTokenError('ERR_TOKEN_INACTIVE', 'The token is not active');
     return issuer.principal(result.claims as Record<string, unknown>, hash, 'introspection', principal.tokenKind);
   }
@@ -153,6 +154,8 @@ export class TokenVerification {
   async #introspectEach(token: string, hash: string): Promise<Principal> {
     let unavailable: unknown;
     for (const issuer of this.#introspecting) {
+      // An issuer whose token shapes this token cannot have is not asked (no call, no refusal).
+      if (!issuer.acceptsTokenShape(token)) continue;
       try {
         const result = await issuer.introspect(token, hash);
         if (result.active) return issuer.opaquePrincipal(result, hash);

@@ -32,6 +32,10 @@ describe('hasZitadelTokenShape', () => {
     expect(hasZitadelTokenShape(zitadelOpaqueToken(`urn:ludocare:idp:user:${randomUUID()}`))).toBe(true);
   });
 
+  it('accepts 32 random bytes: issuers that emulate ZITADEL (oidc-provider\'s opaque format) still introspect', () => {
+    expect(hasZitadelTokenShape(randomBytes(32).toString('base64url'))).toBe(true);
+  });
+
   it('accepts JWS access tokens (they are introspected for scopes and active-token routes)', () => {
     const jws = `${Buffer.from('{"alg":"RS256","typ":"JWT"}').toString('base64url')}.${Buffer.from('{}').toString('base64url')}.c2ln`;
     expect(hasZitadelTokenShape(jws)).toBe(true);
@@ -41,7 +45,7 @@ describe('hasZitadelTokenShape', () => {
     ['a word', 'nope'],
     ['a UUID', randomUUID()],
     ['32 hex characters', randomBytes(16).toString('hex')],
-    ['32 random bytes', randomBytes(32).toString('base64url')],
+    ['31 random bytes', randomBytes(31).toString('base64url')],
     ['too long', randomBytes(16 + 257).toString('base64url')],
     ['padding', `${zitadelPat()}=`],
     ['standard base64 characters', `${randomBytes(45).toString('base64url')}+/`],
