@@ -118,6 +118,8 @@ export function describeToken(
     body['username'] = user.username;
     body['name'] = user.username;
     body['preferred_username'] = user.username;
+    // userinfo.go userInfoProfileToOidc: UpdatedAt = the user's change date (here: the token's creation).
+    body['updated_at'] = record.iat;
   }
   Object.assign(body, directory.resourceOwnerClaims(record.userId, scopeNames), directory.roleClaims(record.userId, scopeNames, 'introspection'));
   return JSON.parse(JSON.stringify(body)) as Record<string, unknown>;
