@@ -91,9 +91,12 @@ function isExpired(exp: unknown, nowSeconds: number): boolean {
 
 const INACTIVE = Object.freeze({ active: false });
 
-/** `validateIntrospectionAudience`: the audience must hold the introspecting client or its project. */
-function meantForClient(aud: unknown, context: IntrospectionContext): boolean {
-  if (!context.audienceCheck) return true;
+/**
+ * `validateIntrospectionAudience`: the audience must hold the introspecting client or its
+ * project (`check` false skips it).
+ */
+function meantForClient(aud: unknown, context: IntrospectionContext, check: boolean = context.audienceCheck): boolean {
+  if (!check) return true;
   const audience = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
   return audience.some((entry) => entry === context.client.clientId || entry === context.projectId);
 }
@@ -121,7 +124,7 @@ export async function introspectToken(token: string, context: IntrospectionConte
     if (!opaque.active || registry.isRevoked(token) || isExpired(opaque.claims['exp'], context.now() / 1000)) {
       return INACTIVE;
     }
-    if (opaque.audienceCheck !== false && !meantForClient(opaque.claims['aud'], context)) return INACTIVE;
+    if (!meantForClient(opaque.claims['aud'], context, opaque.audienceCheck ?? context.audienceCheck)) return INACTIVE;
     return { active: true, token_type: 'Bearer', ...opaque.claims };
   }
   if (token.split('.').length !== 3) return INACTIVE;

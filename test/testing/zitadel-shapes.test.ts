@@ -288,6 +288,26 @@ describe('createTestIssuer speaks ZITADEL', () => {
       }
     });
 
+    it('answers for foreign audiences only when asked for that non-ZITADEL shape (issuer-wide or per token)', async () => {
+      const generic = await createTestIssuer({ keys: 'shared', introspectionAudienceCheck: false });
+      try {
+        const auth = basic(generic.introspectionClient.clientId, generic.introspectionClient.clientSecret);
+        const answer = async (token: string): Promise<unknown> =>
+          (await (await fetch(generic.introspectionEndpoint, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: auth },
+            body: new URLSearchParams({ token }).toString(),
+          })).json() as Record<string, unknown>)['active'];
+        expect(await answer(generic.mintOpaque({ aud: ['elsewhere'] }))).toBe(true);
+        expect(await answer(generic.mintOpaque({ aud: ['elsewhere'] }, { introspectionAudienceCheck: true }))).toBe(false);
+        expect(await answer(await generic.issueToken({ scope: 'openid' }))).toBe(true);
+      } finally {
+        await generic.close();
+      }
+      expect(await introspect(issuer, issuer.mintOpaque({ aud: ['elsewhere'] }))).toEqual({ active: false });
+      expect((await introspect(issuer, issuer.mintOpaque({ aud: ['elsewhere'] }, { introspectionAudienceCheck: false })))['active']).toBe(true);
+    });
+
     it('sends no JWKS Cache-Control with jwksCacheControl: null', async () => {
       const plain = await createTestIssuer({ keys: 'shared', jwksCacheControl: null });
       try {
