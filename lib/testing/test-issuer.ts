@@ -144,11 +144,13 @@ export interface TestIssuer {
    *
    * @example
    * ```ts
+   * import { createTestIssuer } from 'zitadel-resource-server/testing';
    * import { zitadelScopes } from 'zitadel-resource-server/client';
    *
-   * issuer.setRoles(issuer.serviceUser, ['orders.read']);
-   * const jwt = await issuer.issueToken({ accessTokenType: 'jwt', scope: zitadelScopes.apiAccess(issuer.projectId) });
-   * const opaque = await issuer.issueToken({ grant: 'client_credentials', scope: zitadelScopes.apiAccess(issuer.projectId) });
+   * const idp = await createTestIssuer({ keys: 'shared' });
+   * idp.setRoles(idp.serviceUser, ['orders.read']);
+   * const jwt = await idp.issueToken({ accessTokenType: 'jwt', scope: zitadelScopes.apiAccess(idp.projectId) });
+   * const opaque = await idp.issueToken({ grant: 'client_credentials', scope: zitadelScopes.apiAccess(idp.projectId) });
    * ```
    */
   issueToken(request?: IssueTokenRequest): Promise<string>;
