@@ -4,11 +4,11 @@
  *
  * @example
  * ```ts
- * import { createTokenSource, projectAudienceScope } from 'zitadel-resource-server/client';
+ * import { createTokenSource, zitadelScopes } from 'zitadel-resource-server/client';
  *
  * const tokens = createTokenSource({
  *   issuer: 'https://acme.zitadel.cloud',
- *   scope: ['openid', projectAudienceScope('294800000000000001')],
+ *   scope: zitadelScopes.apiAccess('294800000000000001'), // audience, roles and organization
  *   credentials: { type: 'client_credentials', clientId: 'orders-reporter', clientSecret: process.env.ORDERS_REPORTER_SECRET! },
  * });
  * const authorization = await tokens.authorizationHeader();
@@ -23,5 +23,7 @@ export type { ServiceAccountKeyFile } from './key-file.js';
 export { TokenSourceError } from './errors.js';
 export type { TokenSourceErrorCode } from './errors.js';
 export { projectAudienceScope } from './scope.js';
+export { zitadelScopes } from './zitadel-scopes.js';
+export type { ApiAccessScopeOptions, ZitadelScopes } from './zitadel-scopes.js';
 export type { FetchLike } from '../core/http.js';
 export type { Logger } from '../core/logger.js';

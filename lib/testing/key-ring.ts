@@ -77,6 +77,11 @@ export class KeyRing {
     return new KeyRing(await generateIssuerKey(alg));
   }
 
+  /** A ring that starts with an existing key (shared with other rings; rotation adds to this ring only). */
+  static withKey(key: IssuerKey): KeyRing {
+    return new KeyRing(key);
+  }
+
   /** The key new tokens are signed with. */
   get current(): IssuerKey {
     const key = this.#keys[this.#keys.length - 1];
@@ -100,4 +105,57 @@ export class KeyRing {
   algorithms(): string[] {
     return [...new Set(this.#keys.map((key) => key.alg))];
   }
+}
+
+/** The private keys behind each {@link TestIssuerKeys} handed out; held here, never on the object. */
+const privateKeys = new WeakMap<object, IssuerKey>();
+
+/**
+ * A signing key generated once and handed to several test issuers through the `keys` option,
+ * so that each issuer does not pay for its own key generation (about 200 ms for RSA). Create
+ * one with {@link createTestKeys}; never written anywhere, gone with the process.
+ */
+export interface TestIssuerKeys {
+  /** JWS algorithm of the key. */
+  readonly alg: string;
+  /** Key id published in the JWKS of every issuer that uses these keys. */
+  readonly kid: string;
+}
+
+/**
+ * Generates a signing key to share between test issuers (`createTestIssuer({ keys })`).
+ * Issuers that share keys verify each other's tokens' signatures; they still differ in `iss`.
+ *
+ * @example
+ * ```ts
+ * import { createTestIssuer, createTestKeys } from 'zitadel-resource-server/testing';
+ *
+ * const keys = await createTestKeys();            // once per test file (or per run)
+ * const a = await createTestIssuer({ keys });     // no key generation here
+ * const b = await createTestIssuer({ keys });
+ * ```
+ */
+export async function createTestKeys(alg = 'RS256'): Promise<TestIssuerKeys> {
+  const key = await generateIssuerKey(checkIssuerKeyAlgorithm(alg, 'alg'));
+  const keys: TestIssuerKeys = Object.freeze({ alg: key.alg, kid: key.kid });
+  privateKeys.set(keys, key);
+  return keys;
+}
+
+/** The key inside `keys`, or `undefined` when `keys` is not a {@link TestIssuerKeys}. */
+export function unwrapTestKeys(keys: unknown): IssuerKey | undefined {
+  return typeof keys === 'object' && keys !== null ? privateKeys.get(keys) : undefined;
+}
+
+const shared = new Map<string, Promise<IssuerKey>>();
+
+/** The process-wide key for `alg`, generated on first use (`keys: 'shared'`). */
+export function sharedIssuerKey(alg: string): Promise<IssuerKey> {
+  let key = shared.get(alg);
+  if (key === undefined) {
+    key = generateIssuerKey(alg);
+    shared.set(alg, key);
+    key.catch(() => shared.delete(alg));
+  }
+  return key;
 }

@@ -1,18 +1,21 @@
 /**
- * Minting of ZITADEL-shaped access tokens: signed JWTs and opaque strings.
+ * Minting of ZITADEL-shaped access tokens from given claims: signed JWTs and opaque strings.
+ * (`issueToken()` derives the claims from a service user's request instead; see
+ * `zitadel-claims.ts`.)
  */
-import { randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { CryptoKey } from 'jose';
+import { DEFAULT_ORGANIZATION } from './directory.js';
 import type { IssuerKey } from './key-ring.js';
 import { inferAlgorithm, signCompact } from './sign.js';
+import { accessTokenId, CLAIMS, projectAudienceScope, SCOPES } from './zitadel.js';
 
 /** Default `sub` of minted tokens (a ZITADEL user id). */
 export const DEFAULT_SUBJECT = '200000000000000001';
 /** Default `client_id` of minted tokens (the service user's client). */
 export const DEFAULT_CLIENT_ID = 'service-user-client';
 /** Default organization of minted tokens (`urn:zitadel:iam:user:resourceowner:id`). */
-export const DEFAULT_ORGANIZATION_ID = '100000000000000001';
+export const DEFAULT_ORGANIZATION_ID = DEFAULT_ORGANIZATION.id;
 /** Default lifetime of minted tokens, in seconds. */
 export const DEFAULT_EXPIRES_IN = 300;
 
@@ -57,7 +60,8 @@ export interface MintJwtOptions {
 /** What minting needs to know about the issuer. */
 export interface MintContext {
   readonly issuer: string;
-  readonly audience: string | readonly string[];
+  readonly audience: readonly string[];
+  readonly projectId: string;
   /** Current time in milliseconds. */
   readonly now: () => number;
 }
@@ -81,27 +85,35 @@ export function checkExpiresIn(expiresIn: unknown): number {
 }
 
 /**
- * The claims of a minted token: ZITADEL defaults, then `claims` on top (a claim set to
- * `undefined` is removed), then `omit` removes names.
+ * The claims of a minted token: what ZITADEL issues to the default service user for the scope
+ * `openid urn:zitadel:iam:org:project:id:{projectId}:aud urn:zitadel:iam:user:resourceowner`
+ * (JWT claims: zitadel/oidc `pkg/oidc/token.go` `NewAccessTokenClaims`, no `scope`;
+ * resource-owner claims: `internal/api/oidc/userinfo.go` `setUserInfoOrgClaims`; `jti`:
+ * `internal/command/oidc_session.go`), then `claims` on top (a claim set to `undefined` is
+ * removed), then `omit` removes names. For `'opaque'` the introspection answer's `scope`
+ * (that request's scope) is part of the defaults.
  */
 export function buildClaims(
   context: MintContext,
   claims: Readonly<Record<string, unknown>> = {},
   expiresIn: number = DEFAULT_EXPIRES_IN,
   omit: readonly string[] = [],
+  kind: 'jwt' | 'opaque' = 'jwt',
 ): Record<string, unknown> {
   const now = Math.floor(context.now() / 1000);
-  const audience = context.audience;
   const merged = withoutUndefined({
+    ...(kind === 'opaque' ? { scope: [SCOPES.openid, projectAudienceScope(context.projectId), SCOPES.resourceOwner].join(' ') } : {}),
     iss: context.issuer,
     sub: DEFAULT_SUBJECT,
-    aud: typeof audience === 'string' ? audience : [...audience],
+    aud: [...context.audience],
     client_id: DEFAULT_CLIENT_ID,
-    jti: randomBytes(12).toString('base64url'),
+    jti: accessTokenId(),
     iat: now,
     nbf: now,
     exp: now + Math.trunc(expiresIn),
-    'urn:zitadel:iam:user:resourceowner:id': DEFAULT_ORGANIZATION_ID,
+    [CLAIMS.resourceOwnerId]: DEFAULT_ORGANIZATION.id,
+    [CLAIMS.resourceOwnerName]: DEFAULT_ORGANIZATION.name,
+    [CLAIMS.resourceOwnerPrimaryDomain]: DEFAULT_ORGANIZATION.primaryDomain,
     ...claims,
   });
   for (const name of omit) delete merged[name];
@@ -127,9 +139,4 @@ export function mintJwtToken(
   const alg = options.alg ?? (options.key === undefined ? current.alg : inferAlgorithm(options.key));
   const header = withoutUndefined({ alg, kid: current.kid, typ: 'JWT', ...options.header });
   return signCompact(header, payload, alg, key);
-}
-
-/** A random opaque token: url-safe, no dots, like ZITADEL's opaque access tokens and PATs. */
-export function newOpaqueToken(): string {
-  return randomBytes(48).toString('base64url');
 }

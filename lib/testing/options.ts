@@ -3,7 +3,10 @@
  */
 import { KeyObject } from 'node:crypto';
 import type { CryptoKey } from 'jose';
-import { checkIssuerKeyAlgorithm } from './key-ring.js';
+import { checkIssuerKeyAlgorithm, unwrapTestKeys } from './key-ring.js';
+import type { IssuerKey, TestIssuerKeys } from './key-ring.js';
+import type { PatAudience } from './zitadel-claims.js';
+import type { OpaqueTokenFormat } from './zitadel.js';
 
 /** Client credentials the introspection endpoint accepts with `client_secret_basic`. */
 export interface TestIssuerClientSecret {
@@ -31,10 +34,57 @@ export interface TestIssuerOptions {
    * ES256/384/512, EdDSA (Ed25519; `'Ed25519'` also accepted).
    */
   alg?: string;
-  /** Default audience put into minted tokens, default `['test-project', 'test-api-client']`. */
+  /**
+   * Reuse a signing key instead of generating one (RSA generation costs about 200 ms per
+   * issuer): a key from {@link createTestKeys}, or `'shared'` for one key per algorithm and
+   * process, generated on first use. Issuers with the same key verify each other's
+   * signatures (their `iss` still differs). `rotateKeys()` adds keys to this issuer only.
+   * Default: a fresh key for this issuer.
+   */
+  keys?: TestIssuerKeys | 'shared';
+  /**
+   * Default `aud` of minted tokens: ZITADEL's audience for a service user that asked for
+   * the project audience scope, `[projectId]` (`internal/domain/token.go`
+   * `AddAudScopeToAudience`). Always minted as a list.
+   */
   audience?: string | string[];
-  /** Project id used for ZITADEL role claims, default `'test-project'`. */
+  /** The project of the API (its roles, the introspection client's project), default `'test-project'`. */
   projectId?: string;
+  /**
+   * Role keys defined in the project; a PAT's introspection `scope` lists every one of them
+   * (`assertClientScopesForPAT`). Keys granted to a service user are added automatically.
+   */
+  projectRoles?: string[];
+  /**
+   * The introspection `aud` of a PAT: `'client-and-project'` (`[apiClientId, projectId]`,
+   * current ZITADEL) or `'client'` (`[apiClientId]`, older releases), see
+   * `internal/api/oidc/access_token.go` `assertClientScopesForPAT`. Default `'client-and-project'`.
+   */
+  patAudience?: PatAudience;
+  /**
+   * Format of opaque access tokens: `'aes'` (104 base64url characters, no dots; zitadel/oidc
+   * before v3.47) or `'jwe'` (a compact JWE with four dots; zitadel/oidc v3.47 and the newest
+   * ZITADEL source). Default `'aes'`. PATs are always 71 base64url characters.
+   */
+  opaqueTokenFormat?: OpaqueTokenFormat;
+  /**
+   * How the introspection endpoint answers bad client credentials: `'zitadel'` (400
+   * `unauthorized_client`, zitadel/oidc `pkg/op/error.go` `WriteError`) or `'rfc6749'` (401
+   * `invalid_client` with `WWW-Authenticate: Basic`, for testing other issuers' shape).
+   * Default `'zitadel'`.
+   */
+  clientAuthErrors?: 'zitadel' | 'rfc6749';
+  /**
+   * `false` answers active for tokens whose `aud` names neither the introspection client nor
+   * its project, which ZITADEL never does (`validateIntrospectionAudience`); for testing a
+   * resource server's own audience check. Default `true`.
+   */
+  introspectionAudienceCheck?: boolean;
+  /**
+   * `Cache-Control` of the JWKS: default `'max-age=300, must-revalidate'` (ZITADEL's default,
+   * `internal/api/oidc/key.go` `Keys`, `OIDC.JWKSCacheControlMaxAge`); `null` sends none.
+   */
+  jwksCacheControl?: string | null;
   /**
    * Introspection client credentials accepted with `client_secret_basic`; default
    * `{ clientId: 'test-api-client', clientSecret: 'test-secret' }`.
@@ -53,15 +103,21 @@ export interface TestIssuerOptions {
 export interface ResolvedTestIssuerOptions {
   readonly port: number;
   readonly alg: string;
-  readonly audience: string | readonly string[];
+  /** `undefined`: generate a key; `'shared'`: the process-wide key; else this key. */
+  readonly keys: IssuerKey | 'shared' | undefined;
+  readonly audience: readonly string[];
   readonly projectId: string;
+  readonly projectRoles: readonly string[];
+  readonly patAudience: PatAudience;
+  readonly opaqueTokenFormat: OpaqueTokenFormat;
+  readonly clientAuthErrors: 'zitadel' | 'rfc6749';
+  readonly introspectionAudienceCheck: boolean;
+  readonly jwksCacheControl: string | null;
   readonly introspectionClient: TestIssuerClientSecret;
   readonly introspectionClientKey: TestIssuerClientKey | undefined;
   readonly now: () => number;
 }
 
-/** Default audience of minted tokens. */
-export const DEFAULT_AUDIENCE: readonly string[] = Object.freeze(['test-project', 'test-api-client']);
 /** Default project id. */
 export const DEFAULT_PROJECT_ID = 'test-project';
 /** Default introspection client. */
@@ -82,9 +138,9 @@ function checkPort(port: unknown): number {
   return port;
 }
 
-function checkAudience(audience: unknown): string | readonly string[] {
-  if (audience === undefined) return DEFAULT_AUDIENCE;
-  if (isNonEmptyString(audience)) return audience;
+function checkAudience(audience: unknown, projectId: string): readonly string[] {
+  if (audience === undefined) return Object.freeze([projectId]);
+  if (isNonEmptyString(audience)) return Object.freeze([audience]);
   if (Array.isArray(audience) && audience.length > 0 && audience.every(isNonEmptyString)) {
     return Object.freeze([...audience]);
   }
@@ -129,11 +185,64 @@ export function resolveTestIssuerOptions(options: TestIssuerOptions = {}): Resol
   }
   return Object.freeze({
     port: checkPort(options.port),
-    alg: checkIssuerKeyAlgorithm(options.alg ?? 'RS256', 'alg'),
-    audience: checkAudience(options.audience),
+    ...checkKeys(options.keys, options.alg),
+    audience: checkAudience(options.audience, projectId),
     projectId,
+    projectRoles: checkRoles(options.projectRoles),
+    patAudience: oneOf(options.patAudience, 'patAudience', ['client-and-project', 'client'] as const),
+    opaqueTokenFormat: oneOf(options.opaqueTokenFormat, 'opaqueTokenFormat', ['aes', 'jwe'] as const),
+    clientAuthErrors: oneOf(options.clientAuthErrors, 'clientAuthErrors', ['zitadel', 'rfc6749'] as const),
+    introspectionAudienceCheck: checkBoolean(options.introspectionAudienceCheck, 'introspectionAudienceCheck', true),
+    jwksCacheControl: checkCacheControl(options.jwksCacheControl),
     introspectionClient: checkClient(options.introspectionClient),
     introspectionClientKey: checkClientKey(options.introspectionClientKey),
     now,
   });
+}
+
+function checkKeys(keys: unknown, alg: unknown): { alg: string; keys: IssuerKey | 'shared' | undefined } {
+  if (keys === undefined) return { alg: checkIssuerKeyAlgorithm(alg ?? 'RS256', 'alg'), keys: undefined };
+  if (keys === 'shared') return { alg: checkIssuerKeyAlgorithm(alg ?? 'RS256', 'alg'), keys: 'shared' };
+  const key = unwrapTestKeys(keys);
+  if (key === undefined) {
+    throw new TypeError('"keys" option must be the result of createTestKeys() or \'shared\'');
+  }
+  if (alg !== undefined && alg !== key.alg) {
+    throw new TypeError(`"alg" option (${JSON.stringify(alg)}) does not match the "keys" option's algorithm ${key.alg}; leave "alg" out`);
+  }
+  return { alg: key.alg, keys: key };
+}
+
+function checkRoles(roles: unknown): readonly string[] {
+  if (roles === undefined) return Object.freeze([]);
+  if (!Array.isArray(roles) || !roles.every((role) => isNonEmptyString(role) && !/\s/.test(role))) {
+    throw new TypeError('"projectRoles" option must be an array of role keys (non-empty strings without spaces)');
+  }
+  return Object.freeze([...(roles as string[])]);
+}
+
+function oneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): T {
+  if (value === undefined) return allowed[0] as T;
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new TypeError(`"${name}" option must be one of ${allowed.map((a) => `'${a}'`).join(', ')}; got ${JSON.stringify(value)}`);
+  }
+  return value as T;
+}
+
+function checkBoolean(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new TypeError(`"${name}" option must be a boolean`);
+  return value;
+}
+
+/** ZITADEL's default JWKS `Cache-Control`. */
+export const DEFAULT_JWKS_CACHE_CONTROL = 'max-age=300, must-revalidate';
+
+function checkCacheControl(value: unknown): string | null {
+  if (value === undefined) return DEFAULT_JWKS_CACHE_CONTROL;
+  if (value === null) return null;
+  if (typeof value !== 'string' || value === '' || /[\r\n]/.test(value)) {
+    throw new TypeError('"jwksCacheControl" option must be a non-empty header value (no line breaks) or null');
+  }
+  return value;
 }

@@ -4,6 +4,7 @@
  * out first), so a long test run cannot grow memory without limit.
  */
 import { decodeJwt } from 'jose';
+import type { IssuedTokenRecord } from './zitadel-claims.js';
 
 /** Default number of entries per map. */
 export const DEFAULT_MAX_TOKENS = 10_000;
@@ -14,6 +15,8 @@ export interface OpaqueTokenRecord {
   readonly claims: Readonly<Record<string, unknown>>;
   /** `false` makes introspection answer `{"active": false}` whatever the claims say. */
   readonly active: boolean;
+  /** `false`: answer even when `aud` names neither the introspection client nor its project. */
+  readonly audienceCheck?: boolean;
 }
 
 /** A `Map` that forgets its oldest entry when it grows past `max`. */
@@ -59,7 +62,8 @@ function jtiOf(token: string): string | undefined {
 }
 
 /**
- * Opaque tokens, revocations and per-JWT introspection scopes.
+ * Opaque tokens, tokens issued the ZITADEL way (by value and by `jti`), revocations and
+ * per-JWT introspection scopes.
  *
  * @example
  * ```ts
@@ -74,8 +78,12 @@ export class TokenRegistry {
   readonly #revokedTokens: BoundedMap<string, true>;
   readonly #revokedJtis: BoundedMap<string, true>;
   readonly #scopes: BoundedMap<string, string>;
+  readonly #issued: BoundedMap<string, IssuedTokenRecord>;
+  readonly #issuedByJti: BoundedMap<string, IssuedTokenRecord>;
 
   constructor(max: number = DEFAULT_MAX_TOKENS) {
+    this.#issued = new BoundedMap(max);
+    this.#issuedByJti = new BoundedMap(max);
     this.#opaque = new BoundedMap(max);
     this.#revokedTokens = new BoundedMap(max);
     this.#revokedJtis = new BoundedMap(max);
@@ -88,6 +96,22 @@ export class TokenRegistry {
 
   getOpaque(token: string): OpaqueTokenRecord | undefined {
     return this.#opaque.get(token);
+  }
+
+  /** Remembers a token issued the ZITADEL way; `value` is the opaque token or PAT, absent for a JWT. */
+  addIssued(record: IssuedTokenRecord, value?: string): void {
+    if (value !== undefined) this.#issued.set(value, record);
+    this.#issuedByJti.set(record.tokenId, record);
+  }
+
+  /** The record of an opaque token or PAT issued the ZITADEL way. */
+  issued(value: string): IssuedTokenRecord | undefined {
+    return this.#issued.get(value);
+  }
+
+  /** The record of a token issued the ZITADEL way, by its `jti`. */
+  issuedByJti(jti: string): IssuedTokenRecord | undefined {
+    return this.#issuedByJti.get(jti);
   }
 
   /** Remembers the `scope` introspection reports for a JWT. */

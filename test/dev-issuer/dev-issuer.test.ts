@@ -1,8 +1,9 @@
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 
-import { startDevIssuer } from '../../sample-app/src/dev-issuer/index.js';
+import { zitadelScopes } from '../../lib/client/index.js';
+import { DEV_PROJECT, startDevIssuer } from '../../sample-app/src/dev-issuer/index.js';
 import type { DevIssuer } from '../../sample-app/src/dev-issuer/index.js';
 
 const ORG_1 = '100000000000000001';
@@ -34,6 +35,11 @@ function projectClaim(): string {
 
 function audScope(): string {
   return `openid urn:zitadel:iam:org:project:id:${idp.projectId}:aud`;
+}
+
+/** What the sample's demo client asks for: audience, roles and organization. */
+function apiScope(): string {
+  return zitadelScopes.apiAccess(idp.projectId).join(' ');
 }
 
 function basic(clientId: string, secret: string): string {
@@ -101,22 +107,26 @@ async function revoke(token: string, authorization: string): Promise<FormRespons
   return postForm('/oauth/v2/revoke', { token }, { authorization });
 }
 
-function expectActiveShape(body: Json, expected: { sub: string; clientId?: string }): void {
+/** ZITADEL's introspection answer for an OIDC session token (internal/api/oidc/introspect.go). */
+function expectActiveShape(body: Json, expected: { sub: string; clientId: string; organization: boolean }): void {
   expect(body['active']).toBe(true);
   expect(body['sub']).toBe(expected.sub);
-  if (expected.clientId !== undefined) {
-    expect(body['client_id']).toBe(expected.clientId);
-  }
+  expect(body['client_id']).toBe(expected.clientId);
   expect(body['token_type']).toBe('Bearer');
   expect(body['iss']).toBe(idp.issuer);
   expect(typeof body['scope']).toBe('string');
-  expect(body['aud']).toEqual(expect.arrayContaining([idp.projectId, idp.api.clientId]));
-  expect(body['jti']).toMatch(/^\d{18}$/);
+  expect(body['aud']).toEqual([idp.projectId]);
+  expect(body['jti']).toMatch(/^V2_\d{18}-at_\d{18}$/);
   expect(typeof body['exp']).toBe('number');
   expect(typeof body['iat']).toBe('number');
   expect(body['nbf']).toBe(body['iat']);
+  expect(body['auth_time']).toBe(body['iat']);
   expect(body['exp'] as number).toBeGreaterThan(body['iat'] as number);
-  expect(body[OWNER_CLAIM]).toBe(ORG_1);
+  if (expected.organization) {
+    expect(body).toMatchObject({ [OWNER_CLAIM]: ORG_1, [`${OWNER_CLAIM.slice(0, -3)}:name`]: 'ACME', [`${OWNER_CLAIM.slice(0, -3)}:primary_domain`]: 'acme.localhost' });
+  } else {
+    expect(Object.keys(body).filter((name) => name.includes('resourceowner'))).toEqual([]);
+  }
 }
 
 describe('startDevIssuer', () => {
@@ -140,10 +150,12 @@ describe('startDevIssuer', () => {
     expect(jwks.keys).toHaveLength(1);
     expect(jwks.keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' });
     expect(jwks.keys[0]).not.toHaveProperty('d');
+    // internal/api/oidc/key.go Keys: ZITADEL's default JWKS caching.
+    expect((await fetch(`${idp.issuer}/oauth/v2/keys`)).headers.get('cache-control')).toBe('max-age=300, must-revalidate');
 
     expect((await fetch(`${idp.issuer}/.well-known/oauth-authorization-server`)).status).toBe(404);
     expect(idp.requests.discovery).toBe(before.discovery + 1);
-    expect(idp.requests.keys).toBe(before.keys + 1);
+    expect(idp.requests.keys).toBe(before.keys + 2);
   });
 
   it('hands out ZITADEL key files with PKCS#1 keys', () => {
@@ -156,26 +168,30 @@ describe('startDevIssuer', () => {
   });
 
   describe('JWT profile grant', () => {
-    it('issues an opaque token by default that introspects with the ZITADEL shape', async () => {
+    const batch = DEV_PROJECT.jwtProfileUser.username;
+
+    it('issues an opaque token by default (104 characters) that introspects with the ZITADEL shape', async () => {
       const { userId } = idp.serviceUsers.jwtProfile;
       const token = await jwtProfileToken();
-      expect(token).not.toContain('.');
+      expect(token).toMatch(/^[A-Za-z0-9_-]{104}$/);
 
       const res = await introspectBasic(token);
       expect(res.status).toBe(200);
-      expectActiveShape(res.body, { sub: userId, clientId: userId });
+      expectActiveShape(res.body, { sub: userId, clientId: batch, organization: false });
       expect(res.body['scope']).toBe(audScope());
       expect(res.body['jti']).not.toBe(token);
+      expect(res.body).not.toHaveProperty('amr');
+      // Introspection asserts the API project's roles under both names (userinfo.go, currentProjectOnly).
       const roles = { 'orders.read': { [ORG_1]: 'acme.localhost' }, 'orders.write': { [ORG_1]: 'acme.localhost' } };
       expect(res.body[ROLES_CLAIM]).toEqual(roles);
       expect(res.body[projectClaim()]).toEqual(roles);
     });
 
-    it('issues a ZITADEL-style JWT access token when the user is switched to JWT', async () => {
+    it('issues a ZITADEL JWT access token when the user is switched to JWT: roles and organization only with their scopes', async () => {
       const { userId } = idp.serviceUsers.jwtProfile;
       idp.setAccessTokenType(userId, 'jwt');
       try {
-        const token = await jwtProfileToken();
+        const token = await jwtProfileToken(apiScope());
         expect(token.split('.')).toHaveLength(3);
 
         const header = decodeProtectedHeader(token);
@@ -189,23 +205,31 @@ describe('startDevIssuer', () => {
           typ: 'JWT',
           requiredClaims: ['exp', 'iat', 'nbf', 'jti', 'sub', 'client_id'],
         });
-        expect(payload.sub).toBe(userId);
-        expect(payload['client_id']).toBe(userId);
-        expect(payload.aud).toEqual([idp.projectId, idp.api.clientId]);
-        expect(payload).not.toHaveProperty('scope');
-        expect(payload).not.toHaveProperty('nonce');
-        expect(payload[ROLES_CLAIM]).toEqual({
-          'orders.read': { [ORG_1]: 'acme.localhost' },
-          'orders.write': { [ORG_1]: 'acme.localhost' },
+        expect(payload).toEqual({
+          iss: idp.issuer,
+          sub: userId,
+          aud: [idp.projectId],
+          exp: expect.any(Number),
+          iat: expect.any(Number),
+          nbf: payload.iat,
+          client_id: batch,
+          jti: expect.stringMatching(/^V2_\d{18}-at_\d{18}$/),
+          [OWNER_CLAIM]: ORG_1,
+          'urn:zitadel:iam:user:resourceowner:name': 'ACME',
+          'urn:zitadel:iam:user:resourceowner:primary_domain': 'acme.localhost',
+          // userinfo.go setUserInfoRoleClaims: only the project-specific claim in a service user's JWT.
+          [projectClaim()]: { 'orders.read': { [ORG_1]: 'acme.localhost' }, 'orders.write': { [ORG_1]: 'acme.localhost' } },
         });
-        expect(payload[projectClaim()]).toEqual(payload[ROLES_CLAIM]);
-        expect(payload[OWNER_CLAIM]).toBe(ORG_1);
+
+        // The audience scope alone: no roles, no organization.
+        const bare = decodeJwt(await jwtProfileToken());
+        expect(Object.keys(bare).sort()).toEqual(['aud', 'client_id', 'exp', 'iat', 'iss', 'jti', 'nbf', 'sub']);
 
         // ZITADEL also introspects its JWT access tokens (this is where a JWT's scopes come from).
         const res = await introspectBasic(token);
-        expectActiveShape(res.body, { sub: userId, clientId: userId });
+        expectActiveShape(res.body, { sub: userId, clientId: batch, organization: true });
         expect(res.body['jti']).toBe(payload.jti);
-        expect(res.body['scope']).toBe(audScope());
+        expect(res.body['scope']).toBe(apiScope());
       } finally {
         idp.setAccessTokenType(userId, 'opaque');
       }
@@ -238,13 +262,14 @@ describe('startDevIssuer', () => {
   });
 
   describe('client credentials grant', () => {
-    it('issues an opaque token with sub = user id and client_id = username', async () => {
+    it('issues an opaque token with sub = user id, client_id = username and amr pwd', async () => {
       const { userId, clientId } = idp.serviceUsers.clientCredentials;
-      const token = await clientCredentialsToken();
-      expect(token).not.toContain('.');
+      const token = await clientCredentialsToken(apiScope());
+      expect(token).toMatch(/^[A-Za-z0-9_-]{104}$/);
 
       const res = await introspectBasic(token);
-      expectActiveShape(res.body, { sub: userId, clientId });
+      expectActiveShape(res.body, { sub: userId, clientId, organization: true });
+      expect(res.body['amr']).toEqual(['pwd']);
       expect(res.body[ROLES_CLAIM]).toEqual({ 'orders.read': { [ORG_1]: 'acme.localhost' } });
       expect(res.body[projectClaim()]).toEqual({ 'orders.read': { [ORG_1]: 'acme.localhost' } });
     });
@@ -253,14 +278,15 @@ describe('startDevIssuer', () => {
       const { userId, clientId } = idp.serviceUsers.clientCredentials;
       idp.setAccessTokenType(userId, 'jwt');
       try {
-        const token = await clientCredentialsToken();
+        const token = await clientCredentialsToken(apiScope());
         const jwks = createRemoteJWKSet(new URL(`${idp.issuer}/oauth/v2/keys`));
-        const { payload, protectedHeader } = await jwtVerify(token, jwks, { issuer: idp.issuer, audience: idp.api.clientId });
+        const { payload, protectedHeader } = await jwtVerify(token, jwks, { issuer: idp.issuer, audience: idp.projectId });
         expect(protectedHeader.typ).toBe('JWT');
         expect(payload.sub).toBe(userId);
         expect(payload['client_id']).toBe(clientId);
         expect(payload).not.toHaveProperty('scope');
-        expect(payload[ROLES_CLAIM]).toEqual({ 'orders.read': { [ORG_1]: 'acme.localhost' } });
+        expect(payload).not.toHaveProperty(ROLES_CLAIM);
+        expect(payload[projectClaim()]).toEqual({ 'orders.read': { [ORG_1]: 'acme.localhost' } });
       } finally {
         idp.setAccessTokenType(userId, 'opaque');
       }
@@ -279,7 +305,7 @@ describe('startDevIssuer', () => {
       const token = await clientCredentialsToken();
       const res = await introspectPrivateKeyJwt(token);
       expect(res.status).toBe(200);
-      expectActiveShape(res.body, { sub: idp.serviceUsers.clientCredentials.userId });
+      expectActiveShape(res.body, { sub: idp.serviceUsers.clientCredentials.userId, clientId: idp.serviceUsers.clientCredentials.clientId, organization: false });
     });
 
     it('sends the client id url-encoded in Basic (%40), as ZITADEL expects', async () => {
@@ -289,21 +315,22 @@ describe('startDevIssuer', () => {
       expect(res.body['active']).toBe(true);
     });
 
-    it('answers 401 invalid_client to a wrong secret or a bad assertion', async () => {
+    it('answers 400 unauthorized_client, as ZITADEL does, to a wrong secret, an unknown client or a bad assertion', async () => {
       const token = await clientCredentialsToken();
       const wrongSecret = await postForm('/oauth/v2/introspect', { token }, { authorization: basic(idp.api.clientId, 'wrong') });
-      expect(wrongSecret.status).toBe(401);
-      expect(wrongSecret.body['error']).toBe('invalid_client');
+      expect(wrongSecret.status).toBe(400);
+      expect(wrongSecret.body).toEqual({ error: 'unauthorized_client' });
+      expect(wrongSecret.headers.get('www-authenticate')).toBeNull();
 
       const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
       const forged = await assertionFor({ keyId: idp.api.keyFile.keyId, key: other }, idp.api.clientId);
       const badAssertion = await introspectPrivateKeyJwt(token, forged);
-      expect(badAssertion.status).toBe(401);
-      expect(badAssertion.body['error']).toBe('invalid_client');
+      expect(badAssertion.status).toBe(400);
+      expect(badAssertion.body).toEqual({ error: 'unauthorized_client' });
 
       const unknown = await postForm('/oauth/v2/introspect', { token }, { authorization: basic('nobody@demo', 'x') });
-      expect(unknown.status).toBe(401);
-      expect(unknown.body['error']).toBe('invalid_client');
+      expect(unknown.status).toBe(400);
+      expect(unknown.body).toEqual({ error: 'unauthorized_client' });
     });
 
     it('answers {active:false} for an unknown token', async () => {
@@ -316,12 +343,16 @@ describe('startDevIssuer', () => {
     it('are opaque and introspect with every project role in scope but only granted roles in the claims', async () => {
       const { userId } = idp.serviceUsers.jwtProfile;
       const pat = await idp.createPersonalAccessToken(userId);
-      expect(pat).not.toContain('.');
+      expect(pat).toMatch(/^[A-Za-z0-9_-]{71}$/);
 
       const res = await introspectBasic(pat);
       expect(res.body['active']).toBe(true);
       expect(res.body['sub']).toBe(userId);
-      expect(res.body['aud']).toEqual(expect.arrayContaining([idp.projectId, idp.api.clientId]));
+      // access_token.go assertClientScopesForPAT: no stored audience, no client.
+      expect(res.body['aud']).toEqual([idp.api.clientId, idp.projectId]);
+      expect(res.body).not.toHaveProperty('client_id');
+      expect(res.body['jti']).toMatch(/^\d{18}$/);
+      expect(res.body[OWNER_CLAIM]).toBe(ORG_1);
       const scopes = String(res.body['scope']).split(' ');
       expect(scopes).toEqual(
         expect.arrayContaining([

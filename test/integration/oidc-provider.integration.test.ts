@@ -5,6 +5,7 @@
  */
 import { createPrivateKey, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { zitadelScopes } from '../../lib/client/index.js';
 import { startDevIssuer, DEV_PROJECT } from '../../sample-app/src/dev-issuer/index.js';
 import type { DevIssuer } from '../../sample-app/src/dev-issuer/index.js';
 import type { IntrospectionOptions } from '../../lib/core/options.js';
@@ -13,7 +14,9 @@ import type { AppKind, RunningApp } from '../support/apps.js';
 import { get } from '../support/send.js';
 
 const ACME = '100000000000000001';
-const audienceScope = `openid urn:zitadel:iam:org:project:id:${DEV_PROJECT.projectId}:aud`;
+// Audience, roles and organization: without the roles and resource-owner scopes ZITADEL's
+// JWTs carry neither (internal/api/oidc/userinfo.go), and neither does the dev issuer's.
+const audienceScope = zitadelScopes.apiAccess(DEV_PROJECT.projectId).join(' ');
 
 async function tokenRequest(issuer: DevIssuer, form: Record<string, string>, basic?: [string, string]): Promise<string> {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };

@@ -73,10 +73,10 @@ describe('createTestIssuer', () => {
       expect(issuer.introspectionEndpoint).toBe(document['introspection_endpoint']);
     });
 
-    it('serves the public JWKS with Cache-Control: max-age=300 and no private parts', async () => {
+    it('serves the public JWKS with ZITADEL\'s Cache-Control: max-age=300, must-revalidate and no private parts', async () => {
       const response = await fetch(issuer.jwksUri);
       expect(response.status).toBe(200);
-      expect(response.headers.get('cache-control')).toBe('max-age=300');
+      expect(response.headers.get('cache-control')).toBe('max-age=300, must-revalidate');
       const jwks = (await response.json()) as { keys: Record<string, unknown>[] };
       expect(jwks.keys).toHaveLength(1);
       expect(jwks.keys[0]).toMatchObject({ kty: 'RSA', kid: issuer.currentKid, alg: 'RS256', use: 'sig' });
@@ -90,14 +90,19 @@ describe('createTestIssuer', () => {
         audience: 'test-project',
       });
       expect(protectedHeader).toEqual({ alg: 'RS256', kid: issuer.currentKid, typ: 'JWT' });
-      expect(payload).toMatchObject({
+      expect(payload).toEqual({
         iss: issuer.issuer,
         sub: '200000000000000001',
-        aud: ['test-project', 'test-api-client'],
+        aud: ['test-project'],
+        exp: (payload.iat ?? 0) + 300,
+        iat: payload.iat,
+        nbf: payload.iat,
         client_id: 'service-user-client',
+        jti: expect.stringMatching(/^V2_\d{18}-at_\d{18}$/),
         'urn:zitadel:iam:user:resourceowner:id': '100000000000000001',
+        'urn:zitadel:iam:user:resourceowner:name': 'Test Organization',
+        'urn:zitadel:iam:user:resourceowner:primary_domain': 'org-100000000000000001.test-issuer.localhost',
       });
-      expect(typeof payload.jti).toBe('string');
       expect(payload.exp).toBe((payload.iat ?? 0) + 300);
       expect(payload.nbf).toBe(payload.iat);
       expect(payload).not.toHaveProperty('scope');
@@ -196,8 +201,7 @@ describe('createTestIssuer', () => {
   describe('introspection', () => {
     it('answers active with the claims of an opaque token (client id with @ sent as %40)', async () => {
       const token = issuer.mintOpaque({ scope: 'openid orders:read' });
-      expect(token).not.toContain('.');
-      expect(token).toMatch(/^[A-Za-z0-9_-]{32,}$/);
+      expect(token).toMatch(/^[A-Za-z0-9_-]{104}$/);
       expect(basic('api-client@test-project', 'x')).not.toContain('@');
       const { status, body, headers } = await introspect(issuer, token);
       expect(status).toBe(200);
@@ -209,23 +213,70 @@ describe('createTestIssuer', () => {
         iss: issuer.issuer,
         sub: '200000000000000001',
         client_id: 'service-user-client',
-        aud: ['test-project', 'test-api-client'],
+        aud: ['test-project'],
         'urn:zitadel:iam:user:resourceowner:id': '100000000000000001',
       });
     });
 
-    it('answers 401 invalid_client for wrong, missing or unencoded credentials', async () => {
+    it('answers bad credentials as ZITADEL does: 400 unauthorized_client, no description, no challenge', async () => {
       const token = issuer.mintOpaque();
       const wrong = await introspect(issuer, token, basic('api-client@test-project', 'nope'));
-      expect(wrong.status).toBe(401);
-      expect(wrong.body['error']).toBe('invalid_client');
-      expect(wrong.headers.get('www-authenticate')).toBe('Basic realm="test-issuer"');
-      const missing = await introspect(issuer, token, null);
-      expect(missing.status).toBe(401);
-      expect(missing.body['error']).toBe('invalid_client');
-      // The secret has '+', '/' and '%': without form-urlencoding it does not match.
+      expect(wrong.status).toBe(400);
+      expect(wrong.body).toEqual({ error: 'unauthorized_client' });
+      expect(wrong.headers.get('www-authenticate')).toBeNull();
+      expect(await introspect(issuer, token, basic('nobody@test-project', 'x'))).toMatchObject({ status: 400, body: { error: 'unauthorized_client' } });
+      // The secret has '+', '/' and '%': unencoded it does not even decode (zitadel/oidc url.QueryUnescape).
       const raw = `Basic ${Buffer.from('api-client@test-project:s3cr+t/%x').toString('base64')}`;
-      expect((await introspect(issuer, token, raw)).status).toBe(401);
+      expect(await introspect(issuer, token, raw)).toMatchObject({
+        status: 400,
+        body: { error: 'invalid_client', error_description: 'invalid basic auth header' },
+      });
+      const plus = `Basic ${Buffer.from('api-client@test-project:s3cr+t/x').toString('base64')}`;
+      expect(await introspect(issuer, token, plus)).toMatchObject({ status: 400, body: { error: 'unauthorized_client' } });
+      // No credentials at all, and a client id without a secret (zitadel/oidc parseClientCredentials, introspectionHandler).
+      expect(await introspect(issuer, token, null)).toMatchObject({
+        status: 400,
+        body: { error: 'invalid_request', error_description: 'client_id or client_assertion must be provided' },
+      });
+      const idOnly = await fetch(issuer.introspectionEndpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token, client_id: 'api-client@test-project' }).toString(),
+      });
+      expect(idOnly.status).toBe(400);
+      expect(await idOnly.json()).toEqual({ error: 'invalid_client', error_description: 'client must be authenticated' });
+    });
+
+    it('accepts client_secret_post like ZITADEL, and refuses two methods at once', async () => {
+      const token = issuer.mintOpaque();
+      const post = await fetch(issuer.introspectionEndpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token, client_id: 'api-client@test-project', client_secret: 's3cr+t/%x' }).toString(),
+      });
+      expect(((await post.json()) as Record<string, unknown>)['active']).toBe(true);
+      const both = await fetch(issuer.introspectionEndpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('api-client@test-project', 's3cr+t/%x') },
+        body: new URLSearchParams({ token, client_id: 'api-client@test-project', client_secret: 's3cr+t/%x' }).toString(),
+      });
+      expect(both.status).toBe(400);
+      expect(await both.json()).toEqual({ error: 'invalid_request', error_description: 'client authentication must not use more than one method' });
+    });
+
+    it('answers 401 invalid_client with a Basic challenge when asked for the RFC 6749 shape', async () => {
+      const rfc = await createTestIssuer({ keys: 'shared', clientAuthErrors: 'rfc6749' });
+      try {
+        const token = rfc.mintOpaque();
+        const wrong = await introspect(rfc, token, basic(rfc.introspectionClient.clientId, 'nope'));
+        expect(wrong.status).toBe(401);
+        expect(wrong.body['error']).toBe('invalid_client');
+        expect(wrong.headers.get('www-authenticate')).toBe('Basic realm="test-issuer"');
+        expect((await introspect(rfc, token, null)).status).toBe(401);
+        expect((await introspect(rfc, token)).body['active']).toBe(true);
+      } finally {
+        await rfc.close();
+      }
     });
 
     it('answers 400 invalid_request without a token or with a JSON body', async () => {
@@ -320,9 +371,9 @@ describe('createTestIssuer', () => {
         expect(ok.status).toBe(200);
         expect(((await ok.json()) as Record<string, unknown>)['active']).toBe(true);
         const wrongKid = await call(await assertion('key-2', keyed.issuer));
-        expect(wrongKid.status).toBe(401);
-        expect(await wrongKid.json()).toMatchObject({ error: 'invalid_client' });
-        expect((await call(await assertion('key-1', 'https://other.example'))).status).toBe(401);
+        expect(wrongKid.status).toBe(400);
+        expect(await wrongKid.json()).toEqual({ error: 'unauthorized_client' });
+        expect((await call(await assertion('key-1', 'https://other.example'))).status).toBe(400);
         expect((await introspect(keyed, keyed.mintOpaque())).status).toBe(200);
       } finally {
         await keyed.close();
@@ -357,17 +408,16 @@ describe('createTestIssuer', () => {
       }
     });
 
-    it('builds ZITADEL role claims for the project', async () => {
-      const claims = issuer.roleClaims({ 'orders.admin': ['1', '2'] });
-      expect(claims).toEqual({
-        'urn:zitadel:iam:org:project:roles': {
-          'orders.admin': { 1: 'org-1.test-issuer.localhost', 2: 'org-2.test-issuer.localhost' },
-        },
-        'urn:zitadel:iam:org:project:test-project:roles': {
-          'orders.admin': { 1: 'org-1.test-issuer.localhost', 2: 'org-2.test-issuer.localhost' },
-        },
+    it('builds the role claim of a service user\'s JWT: the project-specific claim only, unless asked for the generic one', async () => {
+      const grants = { 'orders.admin': { 1: 'org-1.test-issuer.localhost', 2: 'org-2.test-issuer.localhost' } };
+      expect(issuer.roleClaims({ 'orders.admin': ['1', '2'] })).toEqual({ 'urn:zitadel:iam:org:project:test-project:roles': grants });
+      expect(issuer.roleClaims({ 'orders.admin': ['1', '2'] }, { generic: true })).toEqual({
+        'urn:zitadel:iam:org:project:roles': grants,
+        'urn:zitadel:iam:org:project:test-project:roles': grants,
       });
-      expect(Object.keys(issuer.roleClaims(['reader'])['urn:zitadel:iam:org:project:roles'] as object)).toEqual(['reader']);
+      expect(issuer.roleClaims(['reader'], { projectId: 'other' })).toEqual({
+        'urn:zitadel:iam:org:project:other:roles': { reader: { '100000000000000001': 'org-100000000000000001.test-issuer.localhost' } },
+      });
     });
   });
 
@@ -473,11 +523,11 @@ describe('createTestIssuer', () => {
       const probe = await createTestIssuer();
       const port = Number(new URL(probe.issuer).port);
       await probe.close();
-      const local = await createTestIssuer({ port, audience: 'api', now: () => 1_700_000_000_000 });
+      const local = await createTestIssuer({ port, audience: 'api', projectId: 'api', now: () => 1_700_000_000_000 });
       try {
         expect(local.issuer).toBe(`http://127.0.0.1:${port}`);
         const payload = decodeJwt(await local.mintJwt());
-        expect(payload).toMatchObject({ aud: 'api', iat: 1_700_000_000, exp: 1_700_000_300 });
+        expect(payload).toMatchObject({ aud: ['api'], iat: 1_700_000_000, exp: 1_700_000_300 });
         // The issuer's own clock decides introspection too.
         expect((await introspect(local, await local.mintJwt())).body['active']).toBe(true);
       } finally {

@@ -6,7 +6,7 @@ import { createPrivateKey, randomUUID } from 'node:crypto';
 
 import { SignJWT } from 'jose';
 import type { ApplicationKeyFile } from 'zitadel-resource-server';
-import { createTokenSource } from 'zitadel-resource-server/client';
+import { createTokenSource, zitadelScopes } from 'zitadel-resource-server/client';
 import type { ServiceAccountKeyFile } from 'zitadel-resource-server/client';
 
 /** A service user's key file (Keys tab) and an API application's key file ("Private Key JWT"), as the package types them. */
@@ -26,22 +26,19 @@ const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-b
 const TIMEOUT_MS = 5000;
 
 /**
- * The scope the demo's service users ask for, all of it ZITADEL's reserved scopes:
+ * The scope the demo's service users ask for, ZITADEL's reserved scopes built with
+ * `zitadelScopes.apiAccess(projectId)` from `zitadel-resource-server/client`:
  *
- * - `urn:zitadel:iam:org:project:id:{projectId}:aud` puts the project id and its API
- *   client id into `aud`, so the token is meant for this API;
- * - `urn:zitadel:iam:org:projects:roles` asks for the project's role claim in a JWT
- *   access token (introspection returns it to the API application anyway);
+ * - `urn:zitadel:iam:org:project:id:{projectId}:aud` puts the project id into `aud`, so the
+ *   token is meant for this API (and the API application may introspect it);
+ * - `urn:zitadel:iam:org:projects:roles` (with the audience scope) puts the project's role
+ *   claim `urn:zitadel:iam:org:project:{projectId}:roles` into a JWT access token
+ *   (introspection returns the roles to the API application anyway);
  * - `urn:zitadel:iam:user:resourceowner` adds the user's organization, which
- *   `GET /api/me` requires.
+ *   `GET /api/me` and the org-scoped routes need.
  */
 export function demoScope(projectId: string): string {
-  return [
-    'openid',
-    `urn:zitadel:iam:org:project:id:${projectId}:aud`,
-    'urn:zitadel:iam:org:projects:roles',
-    'urn:zitadel:iam:user:resourceowner',
-  ].join(' ');
+  return zitadelScopes.apiAccess(projectId).join(' ');
 }
 
 /** Token client for one ZITADEL instance (endpoints from its discovery document). */

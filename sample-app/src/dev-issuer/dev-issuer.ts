@@ -12,9 +12,9 @@ import { frontDoor } from './front-door.js';
 import type { Endpoint } from './front-door.js';
 import { zitadelIntrospection } from './introspection.js';
 import { JWT_BEARER_GRANT, jwtProfileGrant } from './jwt-profile-grant.js';
-import { generateRsaKey, numericId, randomSecret, signingJwk } from './keys.js';
+import { generateRsaKey, randomSecret, signingJwk } from './keys.js';
 import { MemoryStore } from './memory-adapter.js';
-import { accountOf, JwtRegistry, mayIntrospect, PAT_GRANT, PAT_SCOPES, recordFromModel } from './token-records.js';
+import { accountOf, JwtRegistry, mayIntrospect, PAT_GRANT, PAT_SCOPES, recordFromModel, sessionTokenId } from './token-records.js';
 
 /** A ZITADEL API-application key file (`private_key_jwt` at introspection). */
 export interface ApplicationKeyFile {
@@ -200,8 +200,7 @@ function assemble(issuer: string): {
   const signingPublicKey = createPublicKey(signingKey.privateKey);
 
   const resourceServerInfo = (userId: string, scopes: ReadonlySet<string>): ResourceServerInfo => {
-    const user = directory.user(userId);
-    const audience = directory.audience(scopes, user?.clientId ?? userId);
+    const audience = directory.audience(scopes);
     return {
       scope: directory.supportedScopes().join(' '),
       audience: audience[0] ?? DEV_PROJECT.projectId,
@@ -289,11 +288,16 @@ function assemble(issuer: string): {
     },
     formats: {
       customizers: {
-        // ZITADEL's JWT access tokens: typ "JWT", no scope claim, aud list, nbf, numeric jti,
-        // sub = user id, role and resource-owner claims.
+        // ZITADEL's JWT access tokens (internal/api/oidc/token.go createJWT, zitadel/oidc
+        // NewAccessTokenClaims and SignerFromKey): header typ "JWT" with kid; iss sub aud exp
+        // iat nbf client_id jti; no scope claim; aud = the project (audience scope) or else the
+        // client; client_id = the user name (token_jwt_profile.go, client_credentials.go);
+        // jti V2_<id>-at_<id> (internal/command/oidc_session.go); role and resource-owner
+        // claims only with their scopes (userinfo.go).
         jwt: (_ctx, token, jwt) => {
           const userId = userIdOf(token);
-          if (userId === undefined) {
+          const user = userId === undefined ? undefined : directory.user(userId);
+          if (userId === undefined || user === undefined) {
             throw new Error('dev issuer: JWT access token for an unknown user');
           }
           const scope = token.scope ?? '';
@@ -301,22 +305,38 @@ function assemble(issuer: string): {
           const payload = jwt.payload;
           const iat = typeof payload['iat'] === 'number' ? payload['iat'] : Math.floor(Date.now() / 1000);
           const exp = typeof payload['exp'] === 'number' ? payload['exp'] : iat + ACCESS_TOKEN_TTL;
-          const tokenId = numericId();
-          const audience = directory.audience(scopes, token.clientId);
+          const tokenId = sessionTokenId();
+          const audience = directory.audience(scopes);
           jwt.header = { typ: 'JWT' };
-          delete payload['scope'];
-          delete payload['authorization_details'];
+          for (const name of Object.keys(payload)) {
+            if (!['iss', 'iat', 'exp'].includes(name)) delete payload[name];
+          }
           Object.assign(payload, {
             sub: userId,
-            aud: audience,
+            aud: audience.length > 0 ? audience : [user.username],
             nbf: iat,
+            client_id: user.username,
             jti: tokenId,
             ...directory.resourceOwnerClaims(userId, scopes),
-            ...directory.roleClaims(userId),
+            ...directory.roleClaims(userId, scopes, 'token'),
           });
-          jwts.remember({ tokenId, userId, clientId: token.clientId, scope, audience, iat, exp, personal: false });
+          jwts.remember({
+            tokenId,
+            userId,
+            clientId: user.username,
+            scope,
+            audience,
+            iat,
+            exp,
+            personal: false,
+            amr: user.grant === 'clientCredentials' ? ['pwd'] : [],
+          });
         },
       },
+      // ZITADEL's opaque access tokens are 104 base64url characters (zitadel/oidc
+      // pkg/crypto/crypto.go EncryptAES of "<tokenId>:<userId>"), its PATs 71
+      // (internal/command/user_personal_access_token.go createToken): same alphabet, same length.
+      bitsOfOpaqueRandomness: (_ctx, token) => (token.gty === PAT_GRANT ? 71 : 104) * 6,
     },
     jwks: { keys: [signingJwk(signingKey)] },
     responseTypes: ['code'],
@@ -352,7 +372,7 @@ function assemble(issuer: string): {
       directory,
       jwts,
       signingKey: signingPublicKey,
-      paths: { introspection: PATHS.introspection, revocation: PATHS.revocation },
+      paths: { introspection: PATHS.introspection, revocation: PATHS.revocation, jwks: PATHS.jwks },
     }),
   );
 

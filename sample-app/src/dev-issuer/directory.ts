@@ -5,6 +5,7 @@ export const ZITADEL = {
   projectAudienceScope: (projectId: string): string => `urn:zitadel:iam:org:project:id:${projectId}:aud`,
   zitadelAudienceScope: 'urn:zitadel:iam:org:project:id:zitadel:aud',
   roleScope: (role: string): string => `urn:zitadel:iam:org:project:role:${role}`,
+  rolePrefix: 'urn:zitadel:iam:org:project:role:',
   projectsRolesScope: 'urn:zitadel:iam:org:projects:roles',
   resourceOwnerScope: 'urn:zitadel:iam:user:resourceowner',
   metadataScope: 'urn:zitadel:iam:user:metadata',
@@ -116,35 +117,64 @@ export class Directory {
     return this.#tokenTypes.get(userId) ?? 'opaque';
   }
 
-  /** Both role claims, `{ role: { orgId: orgDomain } }`, for the roles granted now; `{}` without roles. */
-  roleClaims(userId: string): Record<string, unknown> {
+  /**
+   * Role claims as ZITADEL writes them (`internal/api/oidc/userinfo.go` `prepareRoles`,
+   * `assertRoles`, `setUserInfoRoleClaims`), `{ role: { orgId: orgDomain } }`, for the roles
+   * granted now:
+   *
+   * - in a service user's access token (`mode: 'token'`; the JWT profile and client credentials
+   *   grants have no project of their own): only `urn:zitadel:iam:org:project:{projectId}:roles`,
+   *   and only when the roles scope (`urn:zitadel:iam:org:projects:roles` or a
+   *   `urn:zitadel:iam:org:project:role:{key}` scope) comes with this project's audience scope;
+   * - in an introspection answer to this project's API application (`mode: 'introspection'`,
+   *   `currentProjectOnly`): the project's roles under both names, whatever the scope.
+   *
+   * Requested role scopes narrow the roles to those keys. `{}` when nothing is granted.
+   */
+  roleClaims(userId: string, scopes: ReadonlySet<string>, mode: 'token' | 'introspection'): Record<string, unknown> {
     const grants = this.#grants.get(userId);
     if (!grants || grants.size === 0) {
       return {};
     }
+    const requested = [...scopes].filter((scope) => scope.startsWith(ZITADEL.rolePrefix)).map((scope) => scope.slice(ZITADEL.rolePrefix.length));
+    if (mode === 'token') {
+      const asksRoles = requested.length > 0 || scopes.has(ZITADEL.projectsRolesScope);
+      if (!asksRoles || !scopes.has(ZITADEL.projectAudienceScope(this.projectId))) {
+        return {};
+      }
+    }
     const roles: Record<string, Record<string, string>> = {};
     for (const [role, orgIds] of grants) {
+      if (requested.length > 0 && !requested.includes(role)) {
+        continue;
+      }
       roles[role] = Object.fromEntries([...orgIds].map((orgId) => [orgId, this.#orgs.get(orgId)?.domain ?? '']));
     }
-    return {
-      [ZITADEL.rolesClaim]: roles,
-      [ZITADEL.projectRolesClaim(this.projectId)]: structuredClone(roles),
-    };
+    if (Object.keys(roles).length === 0) {
+      return {};
+    }
+    const claims: Record<string, unknown> = { [ZITADEL.projectRolesClaim(this.projectId)]: roles };
+    if (mode === 'introspection') {
+      claims[ZITADEL.rolesClaim] = structuredClone(roles);
+    }
+    return claims;
   }
 
-  /** The resource-owner id claim always; name and primary domain with the resource-owner scope. */
+  /**
+   * The user's organization, only with the resource-owner scope: id, name and primary domain
+   * (`internal/api/oidc/userinfo.go` `userInfoToOIDC`, `setUserInfoOrgClaims`).
+   */
   resourceOwnerClaims(userId: string, scopes: ReadonlySet<string>): Record<string, unknown> {
     const user = this.#users.get(userId);
     const org = user ? this.#orgs.get(user.orgId) : undefined;
-    if (!org) {
+    if (!org || !scopes.has(ZITADEL.resourceOwnerScope)) {
       return {};
     }
-    const claims: Record<string, unknown> = { [ZITADEL.resourceOwnerIdClaim]: org.id };
-    if (scopes.has(ZITADEL.resourceOwnerScope)) {
-      claims[ZITADEL.resourceOwnerNameClaim] = org.name;
-      claims[ZITADEL.resourceOwnerDomainClaim] = org.domain;
-    }
-    return claims;
+    return {
+      [ZITADEL.resourceOwnerIdClaim]: org.id,
+      [ZITADEL.resourceOwnerNameClaim]: org.name,
+      [ZITADEL.resourceOwnerDomainClaim]: org.domain,
+    };
   }
 
   /** Scopes a token may carry here: ZITADEL's reserved scopes for this project. */
@@ -163,11 +193,12 @@ export class Directory {
   }
 
   /**
-   * ZITADEL's `aud`: with the project audience scope, the project id and the project's API
-   * client id; otherwise only the requesting client.
+   * ZITADEL's stored audience: the project id when the project audience scope was asked for,
+   * else none (`internal/domain/token.go` `AddAudScopeToAudience`; no client id is added — a
+   * JWT then names its client, zitadel/oidc `NewAccessTokenClaims`).
    */
-  audience(scopes: ReadonlySet<string>, clientId: string): string[] {
-    return scopes.has(ZITADEL.projectAudienceScope(this.projectId)) ? [this.projectId, this.apiClientId] : [clientId];
+  audience(scopes: ReadonlySet<string>): string[] {
+    return scopes.has(ZITADEL.projectAudienceScope(this.projectId)) ? [this.projectId] : [];
   }
 
   #requireUser(userId: string, method: string): ServiceUser {

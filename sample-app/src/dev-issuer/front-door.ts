@@ -41,7 +41,8 @@ type Decision =
  *   requires none, `oidc-provider` insists on one): the API client's assertion is verified here
  *   (RS/PS alg, `kid` = key id, `iss` = `sub` = client id, `aud` = issuer, `exp`, `iat` within an
  *   hour) and replaced with the API client's `client_secret_basic` credentials; a bad assertion
- *   gets `401 invalid_client` here. Other clients' assertions go through untouched.
+ *   gets ZITADEL's `400 unauthorized_client` here (`401 invalid_client` at revocation). Other
+ *   clients' assertions go through untouched.
  */
 export function frontDoor(setup: FrontDoorSetup): RequestListener {
   const byPath = new Map<string, Endpoint>(
@@ -134,7 +135,10 @@ async function decideClientAssertion(
     clientIds.every((id) => id === clientId) &&
     (await verifyAssertion(setup, endpoint, assertion ?? ''));
   if (!valid) {
-    return { kind: 'reply', status: 401, body: { error: 'invalid_client', error_description: 'client authentication failed' } };
+    // ZITADEL: 400 unauthorized_client at introspection (introspect.go introspectionClientAuth).
+    return endpoint === 'introspect'
+      ? { kind: 'reply', status: 400, body: { error: 'unauthorized_client' } }
+      : { kind: 'reply', status: 401, body: { error: 'invalid_client', error_description: 'client authentication failed' } };
   }
   const rewritten = new URLSearchParams(form);
   rewritten.delete('client_assertion');

@@ -12,8 +12,11 @@ export interface IntrospectionSetup {
   readonly directory: Directory;
   readonly jwts: JwtRegistry;
   readonly signingKey: KeyObject;
-  readonly paths: { readonly introspection: string; readonly revocation: string };
+  readonly paths: { readonly introspection: string; readonly revocation: string; readonly jwks: string };
 }
+
+/** ZITADEL's default JWKS `Cache-Control` (`internal/api/oidc/key.go` `Keys`, `OIDC.JWKSCacheControlMaxAge` 5 min). */
+export const JWKS_CACHE_CONTROL = 'max-age=300, must-revalidate';
 
 /**
  * A Koa middleware (installed with `provider.use`) that finishes introspection and revocation the
@@ -25,11 +28,20 @@ export interface IntrospectionSetup {
  *   role scope. Roles are read at this moment, so `setRoles` shows in the next introspection;
  * - a JWT access token (which `oidc-provider` refuses with `unsupported_token_type`) is verified
  *   against the issuer's key and looked up in the registry of signed JWTs: introspection answers
- *   for it, revocation revokes it.
+ *   for it, revocation revokes it;
+ * - refused client credentials at introspection are 400 `unauthorized_client` without a
+ *   description or challenge, as ZITADEL answers them (`internal/api/oidc/introspect.go`
+ *   `introspectionClientAuth` → `oidc.ErrUnauthorizedClient()`; zitadel/oidc `pkg/op/error.go`
+ *   `WriteError` → 400), not `oidc-provider`'s 401 `invalid_client`;
+ * - the JWKS carries ZITADEL's `Cache-Control: max-age=300, must-revalidate`.
  */
 export function zitadelIntrospection(setup: IntrospectionSetup): Middleware {
   return async function zitadelIntrospectionMiddleware(ctx, next) {
     await next();
+    if (ctx.method === 'GET' && ctx.path === setup.paths.jwks && ctx.status === 200) {
+      ctx.set('Cache-Control', JWKS_CACHE_CONTROL);
+      return;
+    }
     if (ctx.method !== 'POST') {
       return;
     }
@@ -52,6 +64,13 @@ function authenticated(ctx: KoaContextWithOIDC): { oidc: OIDCContext; clientId: 
 }
 
 async function finishIntrospection(setup: IntrospectionSetup, ctx: KoaContextWithOIDC): Promise<void> {
+  if (ctx.status === 401 && isError(ctx.body, 'invalid_client')) {
+    ctx.status = 400;
+    ctx.type = 'json';
+    ctx.body = { error: 'unauthorized_client' };
+    ctx.remove('WWW-Authenticate');
+    return;
+  }
   const auth = authenticated(ctx);
   if (!auth || (ctx.status !== 200 && ctx.status !== 400)) {
     return;
@@ -88,6 +107,10 @@ async function finishRevocation(setup: IntrospectionSetup, ctx: KoaContextWithOI
   }
   ctx.status = 200;
   ctx.body = '';
+}
+
+function isError(body: unknown, error: string): boolean {
+  return typeof body === 'object' && body !== null && (body as { error?: unknown }).error === error;
 }
 
 function isActive(body: unknown): boolean {

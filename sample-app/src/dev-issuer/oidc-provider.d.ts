@@ -17,6 +17,10 @@ declare module 'oidc-provider' {
     type: string;
     req: IncomingMessage;
     readonly oidc: OIDCContext | undefined;
+    /** Sets a response header. */
+    set(field: string, value: string): void;
+    /** Removes a response header. */
+    remove(field: string): void;
   }
 
   export type Middleware = (ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>;
@@ -164,6 +168,8 @@ declare module 'oidc-provider' {
       customizers?: {
         jwt?: (ctx: KoaContextWithOIDC | undefined, token: Token, jwt: JWTStructured) => Promise<void> | void;
       };
+      /** Bits of randomness of opaque token values (base64url, 6 bits per character). */
+      bitsOfOpaqueRandomness?: number | ((ctx: KoaContextWithOIDC | undefined, token: Token) => number);
     };
     jwks?: { keys: AnyObject[] };
     responseTypes?: string[];
