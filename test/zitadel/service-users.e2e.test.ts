@@ -1,8 +1,7 @@
 /**
  * The package against the ZITADEL-exact test issuer, configured as the README's "Setting up
  * ZITADEL" says, for each of the three service-user methods: through `rs.authenticate()` and
- * through HTTP on every app kind. Tests marked `it.failing` document a behaviour of today's
- * core that does not yet match ZITADEL; flip them once the core change lands.
+ * through HTTP on every app kind. Each shape the issuer emulates names its ZITADEL source.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createResourceServer } from '../../lib/core/resource-server.js';
@@ -79,11 +78,10 @@ describe('ZITADEL service users, README configuration, rs.authenticate()', () =>
     expect(error).toMatchObject({ status: 503, code: 'ERR_ISSUER_UNAVAILABLE' });
   });
 
-  // fixed by the core audience rule (issue 14)
   // Releases of ZITADEL before the token-actor support answer a PAT with aud = [API client id]
-  // only (access_token.go assertClientScopesForPAT); with `audience: projectId` today's core
-  // refuses it as "meant for another audience", although ZITADEL checked the audience itself.
-  it.failing('accepts a PAT whose introspection aud is only the API client id (patAudience: client)', async () => {
+  // only (access_token.go assertClientScopesForPAT); ZITADEL checked the audience itself, so
+  // with `audience: projectId` the answer is accepted (the core's introspection audience rule).
+  it('accepts a PAT whose introspection aud is only the API client id (patAudience: client)', async () => {
     const older = await startZitadel({ patAudience: 'client' });
     try {
       const rs = createResourceServer(older.options('client_secret_basic'));
@@ -94,22 +92,20 @@ describe('ZITADEL service users, README configuration, rs.authenticate()', () =>
     }
   });
 
-  // fixed by Principal.actor (issue 14)
-  it.failing('sets the actor of an impersonation / token-exchange token (act) on the principal', async () => {
+  it('sets the actor of an impersonation / token-exchange token (act) on the principal', async () => {
     const actor = { iss: zitadel.issuer.issuer, sub: '200000000000000077' };
     const rs = createResourceServer(zitadel.options('client_secret_basic'));
     for (const accessTokenType of ['jwt', 'bearer'] as const) {
       const token = await zitadel.issuer.issueToken({ user: zitadel.user, accessTokenType, scope: [...zitadelScopes.apiAccess(PROJECT_ID)], actor });
       const principal: Principal & { actor?: unknown } = await rs.authenticate(`Bearer ${token}`);
-      expect(principal.actor).toEqual(actor);
+      expect(principal.actor).toEqual({ subject: actor.sub, issuer: actor.iss });
     }
   });
 
-  // needs a core decision (found by the wire work for issue 14): zitadel/oidc v3.47 and the
-  // newest ZITADEL source encrypt opaque access tokens as a compact JWE (A256GCMKW, A256GCM;
-  // internal/api/oidc/op.go NewServer, zitadel/oidc pkg/op/crypto.go). They are opaque to an
-  // API and must be introspected; today's core refuses every five-segment token as a JWE.
-  it.failing('introspects ZITADEL\'s JWE-encrypted opaque access tokens (opaqueTokenFormat: jwe)', async () => {
+  // zitadel/oidc v3.47 and the newest ZITADEL source encrypt opaque access tokens as a
+  // compact JWE (A256GCMKW, A256GCM; internal/api/oidc/op.go NewServer, zitadel/oidc
+  // pkg/op/crypto.go). They are opaque to an API and are introspected.
+  it('introspects ZITADEL\'s JWE-encrypted opaque access tokens (opaqueTokenFormat: jwe)', async () => {
     const newest = await startZitadel({ opaqueTokenFormat: 'jwe' });
     try {
       const rs = createResourceServer(newest.options('client_secret_basic'));
@@ -146,8 +142,7 @@ describe.each(APP_KINDS)('ZITADEL service users over HTTP on %s', (kind: AppKind
     expect(export_.status).toBe(403);
   });
 
-  // fixed by the core audience rule (issue 14)
-  it.failing('PAT with aud = [API client id] only (older ZITADEL): allowed with audience: projectId', async () => {
+  it('PAT with aud = [API client id] only (older ZITADEL): allowed with audience: projectId', async () => {
     const older = await startZitadel({ patAudience: 'client' });
     const running = await startApp(kind, older.options('client_secret_basic'));
     try {
@@ -158,13 +153,10 @@ describe.each(APP_KINDS)('ZITADEL service users over HTTP on %s', (kind: AppKind
     }
   });
 
-  // fixed by the core audience rule (issue 14)
   // ZITADEL writes only urn:zitadel:iam:org:project:{projectId}:roles into a service user's JWT
-  // (userinfo.go setUserInfoRoleClaims); without `projectId` today's core reads only the
-  // generic claim and answers 403 without a hint. Whichever fix the core picks — read the
-  // project claim of the project named in `audience`, or refuse to start without `projectId`
-  // where a role rule exists — a silent 403 is wrong.
-  it.failing('without projectId, roles of a JWT either apply or the app refuses to start naming projectId', async () => {
+  // (userinfo.go setUserInfoRoleClaims); without `projectId` the core reads the project claim
+  // of every project named in `audience`, so the roles apply (a silent 403 would be wrong).
+  it('without projectId, roles of a JWT either apply or the app refuses to start naming projectId', async () => {
     let running: RunningApp;
     try {
       running = await startApp(kind, zitadel.options('client_secret_basic', { projectId: undefined }));
