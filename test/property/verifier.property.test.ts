@@ -53,8 +53,9 @@ describe('authenticate (property)', () => {
   });
 
   afterAll(() => {
-    // Refusals of bad input are not operator problems: nothing was logged.
-    expect(logged).toEqual([]);
+    // Refusals of bad input are not operator problems: nothing was logged — but for the one
+    // line telling the operator that opaque tokens arrive while introspection is off.
+    expect(logged.filter((line) => !line.startsWith('An opaque token (or a ZITADEL personal access token) was refused with 401 because "introspection" is not configured.'))).toEqual([]);
   });
 
   it('refuses arbitrary strings with a 401 AuthError (400 when not even a b64token)', async () => {
