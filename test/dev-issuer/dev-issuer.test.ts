@@ -343,7 +343,9 @@ describe('startDevIssuer', () => {
     it('are opaque and introspect with every project role in scope but only granted roles in the claims', async () => {
       const { userId } = idp.serviceUsers.jwtProfile;
       const pat = await idp.createPersonalAccessToken(userId);
-      expect(pat).toMatch(/^[A-Za-z0-9_-]{71}$/);
+      // Canonical base64url (ZITADEL's PATs are; the resource server refuses other spellings).
+      expect(pat).toMatch(/^[A-Za-z0-9_-]{72}$/);
+      expect(Buffer.from(pat, 'base64url').toString('base64url')).toBe(pat);
 
       const res = await introspectBasic(pat);
       expect(res.body['active']).toBe(true);

@@ -335,8 +335,10 @@ function assemble(issuer: string): {
       },
       // ZITADEL's opaque access tokens are 104 base64url characters (zitadel/oidc
       // pkg/crypto/crypto.go EncryptAES of "<tokenId>:<userId>"), its PATs 71
-      // (internal/command/user_personal_access_token.go createToken): same alphabet, same length.
-      bitsOfOpaqueRandomness: (_ctx, token) => (token.gty === PAT_GRANT ? 71 : 104) * 6,
+      // (internal/command/user_personal_access_token.go createToken): canonical base64url of
+      // 78 and 53 bytes. oidc-provider draws characters, not bytes, and only a multiple of four
+      // characters is always canonical base64url: PATs here are 72 characters (54 bytes).
+      bitsOfOpaqueRandomness: (_ctx, token) => (token.gty === PAT_GRANT ? 72 : 104) * 6,
     },
     jwks: { keys: [signingJwk(signingKey)] },
     responseTypes: ['code'],
