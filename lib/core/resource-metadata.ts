@@ -79,11 +79,20 @@ export function resolveResourceMetadata(
   return Object.freeze({ path, url: `${resource.origin}${path}`, document: Object.freeze(document) });
 }
 
-/** Writes the metadata document (public, cacheable, CORS-open: browser-based clients discover the issuer with it). */
+/**
+ * The headers the metadata document is served with (public, cacheable, CORS-open:
+ * browser-based clients discover the issuer with it), for adapters that write through
+ * their framework's reply.
+ */
+export const METADATA_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'public, max-age=3600',
+  'access-control-allow-origin': '*',
+});
+
+/** Writes the metadata document with Node's response API (see {@link METADATA_HEADERS}). */
 export function writeMetadata(res: ServerResponse, body: string, headOnly: boolean): void {
   res.statusCode = 200;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.setHeader('cache-control', 'public, max-age=3600');
-  res.setHeader('access-control-allow-origin', '*');
+  for (const [name, value] of Object.entries(METADATA_HEADERS)) res.setHeader(name, value);
   res.end(headOnly ? undefined : body);
 }

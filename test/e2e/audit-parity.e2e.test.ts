@@ -1,5 +1,6 @@
 /**
- * One request sequence through Express 5, Express 4, Nest+Express and Nest+Fastify: every
+ * One request sequence through Express 5, Express 4, Nest+Express, Nest+Fastify and Fastify
+ * with this package's plugin: every
  * app kind emits the same audit events (decision, status, reason, subject, route template,
  * token kind) and the same auth-span attributes, because one pipeline decides and records
  * for all of them. (Express routes mount `protect()` on the route so that the template is
@@ -17,6 +18,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import express from 'express';
 import express4 from 'express4';
 import type { Request, Response } from 'express';
+import Fastify from 'fastify';
 import { createTestIssuer } from '../../lib/testing/index.js';
 import type { TestIssuer } from '../../lib/testing/index.js';
 import type { AuditEvent } from '../../lib/core/audit.js';
@@ -25,6 +27,7 @@ import { createResourceServer } from '../../lib/core/resource-server.js';
 import { loadTelemetry } from '../../lib/core/telemetry.js';
 import { protect, requireRole, requireScope } from '../../lib/express/index.js';
 import { Public, RequireRole, RequireScope, ResourceServerModule } from '../../lib/nest/index.js';
+import { resourceServer, requireScope as fastifyRequireScope } from '../../lib/fastify/index.js';
 import { send } from '../support/send.js';
 
 /** Every request runs inside a recording span, as with an instrumented HTTP server. */
@@ -48,7 +51,8 @@ class ParityController {
   @Get('status') @Public() status() { return { ok: true }; }
 }
 
-type Kind = 'express' | 'express4' | 'nest-express' | 'nest-fastify';
+type Kind = 'express' | 'express4' | 'nest-express' | 'nest-fastify' | 'fastify';
+const KINDS: readonly Kind[] = ['express', 'express4', 'nest-express', 'nest-fastify', 'fastify'];
 
 async function start(kind: Kind, options: ResourceServerOptions): Promise<{ url: string; close: () => Promise<unknown> }> {
   if (kind === 'express' || kind === 'express4') {
@@ -62,6 +66,17 @@ async function start(kind: Kind, options: ResourceServerOptions): Promise<{ url:
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }) };
+  }
+  if (kind === 'fastify') {
+    const app = Fastify();
+    await app.register(resourceServer, { server: createResourceServer(options) });
+    const ok = () => ({ ok: true });
+    app.get('/me', ok);
+    app.get('/admin', { config: { auth: { roles: ['orders.admin'] } } }, ok);
+    app.get('/orders', { preHandler: fastifyRequireScope('orders:read') }, ok);
+    app.get('/status', { config: { auth: { optional: true } } }, ok);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, close: () => app.close() };
   }
   @Module({ imports: [ResourceServerModule.forRoot(options)], controllers: [ParityController] })
   class AppModule {}
@@ -115,7 +130,7 @@ describe('audit and telemetry parity across adapters', () => {
 
   const seen: Record<string, { events: unknown[]; spans: unknown[] }> = {};
 
-  it.each<Kind>(['express', 'express4', 'nest-express', 'nest-fastify'])('%s emits one event per request, as expected', async (kind) => {
+  it.each<Kind>(KINDS)('%s emits one event per request, as expected', async (kind) => {
     const events: AuditEvent[] = [];
     const app = await start(kind, {
       issuer: issuer.issuer,
@@ -145,7 +160,7 @@ describe('audit and telemetry parity across adapters', () => {
     }
   });
 
-  it.each<Kind>(['express', 'express4', 'nest-express', 'nest-fastify'])('%s records a span per decision without any audit sink', async (kind) => {
+  it.each<Kind>(KINDS)('%s records a span per decision without any audit sink', async (kind) => {
     const app = await start(kind, {
       issuer: issuer.issuer,
       audience: 'test-project',
@@ -168,8 +183,8 @@ describe('audit and telemetry parity across adapters', () => {
   });
 
   it('all app kinds recorded identical events and span attributes', () => {
-    expect(Object.keys(seen)).toHaveLength(4);
-    for (const kind of ['express4', 'nest-express', 'nest-fastify']) {
+    expect(Object.keys(seen)).toHaveLength(KINDS.length);
+    for (const kind of KINDS.slice(1)) {
       expect(seen[kind]!.events).toEqual(seen.express!.events);
       expect(seen[kind]!.spans).toEqual(seen.express!.spans);
     }

@@ -8,6 +8,8 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import express from 'express';
 import express4 from 'express4';
+import Fastify from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { Request, Response } from 'express';
 import { createResourceServer } from '../../lib/core/resource-server.js';
 import type { ResourceServerOptions } from '../../lib/core/options.js';
@@ -22,14 +24,25 @@ import {
   RequireScope,
   ResourceServerModule,
 } from '../../lib/nest/index.js';
+import * as plugin from '../../lib/fastify/index.js';
 
-export type AppKind = 'express' | 'express4' | 'nest-express' | 'nest-fastify';
-/** Express 5 and 4 (the peer range), Nest on Express and on Fastify. */
-export const APP_KINDS: readonly AppKind[] = ['express', 'express4', 'nest-express', 'nest-fastify'];
+export type AppKind = 'express' | 'express4' | 'nest-express' | 'nest-fastify' | 'fastify';
+/** Express 5 and 4 (the peer range), Nest on Express and on Fastify, Fastify with this package's plugin. */
+export const APP_KINDS: readonly AppKind[] = ['express', 'express4', 'nest-express', 'nest-fastify', 'fastify'];
 
 /** True for the plain Express apps (either major). */
 export function isExpress(kind: AppKind): boolean {
   return kind === 'express' || kind === 'express4';
+}
+
+/** True where Fastify routes the request (its router is case-sensitive, decodes the path first). */
+export function isFastifyRouter(kind: AppKind): boolean {
+  return kind === 'nest-fastify' || kind === 'fastify';
+}
+
+/** True where the token is checked before any body parser ran (a token in the body is not seen). */
+export function authBeforeBody(kind: AppKind): boolean {
+  return isExpress(kind) || kind === 'fastify';
 }
 
 export interface RunningApp {
@@ -99,6 +112,31 @@ function expressApp(options: ResourceServerOptions, major: 4 | 5): express.Expre
   return app;
 }
 
+/** The same routes with the Fastify plugin: some by route config, some by preHandlers, some by both. */
+async function fastifyApp(options: ResourceServerOptions): Promise<RunningApp> {
+  const app = Fastify();
+  await app.register(plugin.resourceServer, { server: createResourceServer(options) });
+  const json = (request: FastifyRequest) => summary(request.auth);
+  const orgId = (request: FastifyRequest) => (request.params as { orgId: string }).orgId;
+  app.get('/public', { config: { auth: { optional: true } } }, json);
+  app.get('/me', json);
+  app.get('/orders', { config: { auth: { scopes: ['orders:read'] } } }, json);
+  app.get('/either', { preHandler: plugin.requireAnyScope('a', 'b') }, json);
+  app.get('/admin', { config: { auth: { roles: ['orders.admin'] } } }, json);
+  app.post('/orgs/:orgId/orders', { preHandler: plugin.requireRole('orders.write', { org: orgId }) }, async (request, reply) =>
+    reply.code(201).send({ orgId: orgId(request), ...summary(request.auth) }),
+  );
+  app.get('/mine', { config: { auth: { roles: ['orders.read'], roleOrg: 'own' } } }, json);
+  app.get('/active', { preHandler: [plugin.requireActiveToken(), plugin.requireRole('orders.read')] }, json);
+  await app.register(async (reports) => {
+    reports.addHook('preHandler', plugin.requireScope('reports:read'));
+    reports.get('/', json);
+    reports.get('/export', { config: { auth: { roles: ['reports.export'] } } }, json);
+  }, { prefix: '/reports' });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, close: () => app.close() };
+}
+
 async function nestApp(kind: 'nest-express' | 'nest-fastify', options: ResourceServerOptions, logger: LoggerService | false) {
   @Module({
     imports: [ResourceServerModule.forRoot(options)],
@@ -114,6 +152,7 @@ async function nestApp(kind: 'nest-express' | 'nest-fastify', options: ResourceS
 
 /** Starts the test routes on one framework, on 127.0.0.1 and a random port. */
 export async function startApp(kind: AppKind, options: ResourceServerOptions, logger: LoggerService | false = false): Promise<RunningApp> {
+  if (kind === 'fastify') return fastifyApp(options);
   if (!isExpress(kind)) return nestApp(kind as 'nest-express' | 'nest-fastify', options, logger);
   const server = expressApp(options, kind === 'express4' ? 4 : 5).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
