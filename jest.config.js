@@ -6,7 +6,7 @@ export default {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     // Tests import the package by its name, as users do, straight from the sources.
     '^zitadel-resource-server$': '<rootDir>/lib/index.ts',
-    '^zitadel-resource-server/(nest|express|testing|redis|client)$': '<rootDir>/lib/$1/index.ts',
+    '^zitadel-resource-server/(nest|express|fastify|testing|redis|client)$': '<rootDir>/lib/$1/index.ts',
   },
   transform: {
     '^.+\\.ts$': [

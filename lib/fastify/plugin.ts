@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyPluginCallback, onRequestHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, onRequestHookHandler } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import { jsonLinesAuditSink } from '../core/audit.js';
 import { ResourceServerOptionsError } from '../core/errors.js';
@@ -33,7 +33,7 @@ function serverOf(options: ResourceServerPluginOptions): ResourceServer {
   return options.server;
 }
 
-const plugin: FastifyPluginCallback<ResourceServerPluginOptions> = (fastify: FastifyInstance, options, done) => {
+const plugin: FastifyPluginAsync<ResourceServerPluginOptions> = async (fastify: FastifyInstance, options) => {
   const server = serverOf(options);
   const configs = new RouteConfigs();
   if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', undefined);
@@ -67,7 +67,6 @@ const plugin: FastifyPluginCallback<ResourceServerPluginOptions> = (fastify: Fas
     }
     fastify.route(resourceMetadataRoute(server));
   }
-  done();
 };
 
 /**
