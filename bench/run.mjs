@@ -33,8 +33,10 @@ const SERVERS = {
   'nest-passport-jwt': { file: 'nest-passport-jwt.mjs', label: 'Nest + passport-jwt + jwks-rsa', framework: 'nest' },
   'express-noop': { file: 'express-noop.mjs', label: 'Express + two middleware that pass (floor)', framework: 'express' },
   'nest-noop-guard': { file: 'nest-noop-guard.mjs', label: 'Nest + a guard that allows all (floor)', framework: 'nest' },
+  fastify: { file: 'fastify.mjs', label: 'Fastify 5 (unguarded)', framework: 'fastify' },
+  'fastify-zrs': { file: 'fastify-zrs.mjs', label: 'Fastify + zitadel-resource-server', framework: 'fastify' },
 };
-const BASELINE = { express: 'express/unguarded', nest: 'nest/unguarded' };
+const BASELINE = { express: 'express/unguarded', nest: 'nest/unguarded', fastify: 'fastify/unguarded' };
 
 const SCENARIOS = {
   unguarded: 'no check (the JWT header is sent anyway)',
@@ -58,6 +60,10 @@ const RUNS = [
   ['express-oauth2-jwt-bearer', 'jwt-10k'],
   ['nest-passport-jwt', 'jwt-repeated'],
   ['nest-passport-jwt', 'jwt-10k'],
+  ['fastify', 'unguarded'],
+  ['fastify-zrs', 'jwt-repeated'],
+  ['fastify-zrs', 'jwt-10k'],
+  ['fastify-zrs', 'opaque'],
 ].map(([server, scenario]) => ({ id: `${server}/${scenario}`, server, scenario, ...SERVERS[server] }));
 
 const TARGETS = [

@@ -2,7 +2,8 @@
 // Packaging smoke test: packs this package with `npm pack`, checks what the tarball holds,
 // installs it into two throwaway apps -- Nest 11 compiled to CommonJS (loads the ESM package
 // through Node's require(esm)) and Nest 12 as native ESM -- and sends real requests through
-// each; also runs publint and @arethetypeswrong/cli on the tarball.
+// each, and likewise into a Fastify 5 app (ESM, plus a CommonJS script that require()s the plugin); also runs publint
+// and @arethetypeswrong/cli on the tarball.
 //
 //   node scripts/smoke-pack.mjs          (npm run smoke)
 //
@@ -29,7 +30,7 @@ const INSTALL_FLAGS = ['--no-audit', '--no-fund', '--loglevel=error', '--no-pack
 
 /** Entries the tarball must hold (paths inside the package). */
 const REQUIRED = ['package.json'];
-for (const entry of ['', 'nest/', 'express/', 'testing/']) {
+for (const entry of ['', 'nest/', 'express/', 'fastify/', 'testing/']) {
   REQUIRED.push(`dist/${entry}index.js`, `dist/${entry}index.d.ts`);
 }
 /** What must never be published. */
@@ -439,6 +440,54 @@ async function exerciseApp(app, dir, tsc) {
 }
 
 // ---------------------------------------------------------------------------------------
+// 2b. A Fastify 5 app (ESM, module nodenext) with the ./fastify plugin, and a CommonJS
+// script beside it that require()s the plugin: self-contained, it shares only install() with
+// the Nest apps.
+
+const FASTIFY_APP = { name: 'fastify5-esm' };
+
+function writeFastifyApp(tarball, ownTypescript) {
+  const dir = join(tmp, FASTIFY_APP.name);
+  mkdirSync(join(dir, 'src'), { recursive: true });
+  const packageJson = {
+    name: `smoke-${FASTIFY_APP.name}`,
+    version: '0.0.0',
+    private: true,
+    type: 'module',
+    dependencies: { fastify: '^5.0.0', 'fastify-plugin': '^5.0.0 || ^6.0.0', 'zitadel-resource-server': `file:${tarball}` },
+    devDependencies: { '@types/node': '^20.19.0', ...(ownTypescript ? { typescript: TYPESCRIPT } : {}) },
+  };
+  const tsconfig = { compilerOptions: { ...COMPILER_COMMON, module: 'nodenext', moduleResolution: 'nodenext' }, include: ['src'] };
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);
+  writeFileSync(join(dir, 'tsconfig.json'), `${JSON.stringify(tsconfig, null, 2)}\n`);
+  writeFileSync(join(dir, 'src', 'main.ts'), readFileSync(join(templateDir, 'fastify.ts.tmpl'), 'utf8'));
+  writeFileSync(join(dir, 'require.cjs'), readFileSync(join(templateDir, 'fastify-require.cjs.tmpl'), 'utf8'));
+  return dir;
+}
+
+async function exerciseFastifyApp(dir, tsc) {
+  const label = FASTIFY_APP.name;
+  const versions = ['fastify', 'fastify-plugin', 'zitadel-resource-server'].map((name) => `${name}@${installedVersion(dir, name)}`).join(', ');
+  if ((installedVersion(dir, 'fastify') ?? '').startsWith('5.')) pass(`[${label}] Fastify 5 installed`, versions);
+  else fail(`[${label}] Fastify 5 installed`, versions);
+  const compiled = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: dir, timeoutMs: 180_000 });
+  if (compiled.code !== 0) {
+    fail(`[${label}] tsc (module nodenext; request.auth and config.auth typed)`, tail(output(compiled)));
+    return;
+  }
+  pass(`[${label}] tsc (module nodenext; request.auth and config.auth typed)`, seconds(compiled.ms));
+  const env = { SMOKE_LABEL: label, NODE_OPTIONS: '' };
+  const r = await run(process.execPath, ['dist/main.js'], { cwd: dir, env, timeoutMs: 90_000 });
+  const cjs = await run(process.execPath, ['require.cjs'], { cwd: dir, env, timeoutMs: 60_000 });
+  const lines = `${r.stdout}\n${cjs.stdout}`.split('\n').filter((line) => line !== '');
+  for (const line of lines) console.log(`      | ${line}`);
+  const failed = lines.filter((line) => line.startsWith('FAIL'));
+  const checks = lines.filter((line) => line.startsWith('ok') || line.startsWith('FAIL'));
+  if (r.code === 0 && cjs.code === 0 && failed.length === 0 && checks.length >= 4) pass(`[${label}] app (ESM) and require.cjs: ${checks.length} checks`, seconds(r.ms + cjs.ms));
+  else fail(`[${label}] app run (exit ${r.code ?? r.signal}, require.cjs exit ${cjs.code ?? cjs.signal})`, [...failed, tail(r.stderr, 30), tail(cjs.stderr, 10)].filter(Boolean).join('\n'));
+}
+
+// ---------------------------------------------------------------------------------------
 // 3. publint and @arethetypeswrong/cli
 
 async function lint(tarball) {
@@ -488,9 +537,11 @@ async function main() {
       : `      (compiling with the repo's typescript@${tsVersion})`,
   );
   const dirs = APPS.map((app) => writeApp(app, tarball, ownTypescript));
-  const [installed, report] = await Promise.all([
+  const fastifyDir = writeFastifyApp(tarball, ownTypescript);
+  const [installed, report, fastifyInstalled] = await Promise.all([
     Promise.all(APPS.map((app, i) => install(app, dirs[i]))),
     lint(tarball),
+    install(FASTIFY_APP, fastifyDir),
   ]);
 
   for (const [i, app] of APPS.entries()) {
@@ -498,6 +549,9 @@ async function main() {
     if (installed[i]) await exerciseApp(app, dirs[i], tscOf(dirs[i]));
     else fail(`[${app.name}] skipped: install failed`);
   }
+  heading(`${FASTIFY_APP.name}: Fastify 5, esm`);
+  if (fastifyInstalled) await exerciseFastifyApp(fastifyDir, tscOf(fastifyDir));
+  else fail(`[${FASTIFY_APP.name}] skipped: install failed`);
   report();
 }
 

@@ -5,7 +5,7 @@ import { ResourceServerOptionsError } from '../core/errors.js';
 import type { ResourceServerOptions } from '../core/options.js';
 import { createResourceServer } from '../core/resource-server.js';
 import type { ResourceServer } from '../core/resource-server.js';
-import { SERVER, decisionRequest, settleDecision } from './request.js';
+import { DECISION, SERVER, decisionRequest, settleDecision } from './request.js';
 import type { HeldRequest } from './request.js';
 import { resourceMetadataRoute } from './resource-metadata.js';
 import { RouteConfigs } from './route-config.js';
@@ -37,7 +37,7 @@ const plugin: FastifyPluginAsync<ResourceServerPluginOptions> = async (fastify: 
   const server = serverOf(options);
   const configs = new RouteConfigs();
   if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', undefined);
-  if (!fastify.hasRequestDecorator(SERVER)) fastify.decorateRequest(SERVER, undefined);
+  for (const key of [SERVER, DECISION]) if (!fastify.hasRequestDecorator(key)) fastify.decorateRequest(key, undefined);
   // Routes registered after the plugin has loaded are checked at once (a bad `auth` fails
   // the start); the others on their first request. Either way once per route.
   fastify.addHook('onRoute', (route) => void configs.routeOf(route.config?.auth));

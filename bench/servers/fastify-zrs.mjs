@@ -1,0 +1,17 @@
+// Fastify 5 + zitadel-resource-server: the resourceServer plugin + config.auth roles ['orders.read'].
+import Fastify from 'fastify';
+import { createResourceServer } from '../../dist/index.js';
+import { resourceServer } from '../../dist/fastify/index.js';
+import { ORDERS, ROLE, config, ready } from './common.mjs';
+
+const rs = createResourceServer({
+  issuer: config.issuer,
+  audience: config.audience,
+  projectId: config.projectId,
+  introspection: { auth: { type: 'client_secret_basic', ...config.introspectionClient } },
+});
+const app = Fastify();
+await app.register(resourceServer, { server: rs });
+app.get('/orders', { config: { auth: { roles: [ROLE] } } }, async () => ORDERS);
+await app.listen({ port: 0, host: '127.0.0.1' });
+ready(app.server.address().port, () => app.close());
