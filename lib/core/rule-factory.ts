@@ -36,7 +36,7 @@ export function anyScopesRule<Req>(scopes: unknown, where: string): RouteRule<Re
  * id, `'own'`, or a function of the framework's request).
  *
  * @example
- * rolesRule(['orders.write'], (req) => req.params.orgId, 'requireRole()')
+ * rolesRule<{ params: { orgId: string } }>(['orders.write'], (req) => req.params.orgId, 'requireRole()')
  */
 export function rolesRule<Req>(roles: unknown, organization: OrganizationSelector<Req> | undefined, where: string): RouteRule<Req> {
   const anyOf = ruleNames(roles, where);

@@ -77,9 +77,10 @@ const plugin: FastifyPluginAsync<ResourceServerPluginOptions> = async (fastify: 
  * The `require*()` preHandlers add requirements to the same decision (one audit event).
  *
  * @example
+ * import Fastify from 'fastify';
  * const app = Fastify();
  * await app.register(resourceServer, { server: createResourceServer({ issuer, audience: projectId, projectId }) });
- * app.get('/orders', { config: { auth: { roles: ['orders.read'] } } }, (request) => ({ caller: request.auth?.subject }));
- * app.get('/health', { config: { auth: { public: true } } }, () => ({ ok: true }));
+ * app.get('/orders', { config: { auth: { roles: ['orders.read'] } } }, async (request) => ({ caller: request.auth?.subject }));
+ * app.get('/health', { config: { auth: { public: true } } }, async () => ({ ok: true }));
  */
 export const resourceServer = fastifyPlugin(plugin, { fastify: '5.x', name: 'zitadel-resource-server' });

@@ -36,7 +36,9 @@ function ruleHook(rule: RouteRule<FastifyRequest>, name: string): AuthHook {
  * Requires every one of `scopes` (403 `insufficient_scope` naming them otherwise).
  *
  * @example
- * app.get('/orders', { preHandler: requireScope('orders:read') }, handler);
+ * import Fastify from 'fastify';
+ * const app = Fastify();
+ * app.get('/orders', { preHandler: requireScope('orders:read') }, async () => ({ orders: [] }));
  */
 export function requireScope(...scopes: string[]): AuthHook {
   return ruleHook(scopesRule(scopes, 'requireScope()'), 'requireScope()');
@@ -46,7 +48,9 @@ export function requireScope(...scopes: string[]): AuthHook {
  * Requires at least one of `scopes`.
  *
  * @example
- * app.get('/reports', { preHandler: requireAnyScope('reports:read', 'reports:admin') }, handler);
+ * import Fastify from 'fastify';
+ * const app = Fastify();
+ * app.get('/reports', { preHandler: requireAnyScope('reports:read', 'reports:admin') }, async () => ({ reports: [] }));
  */
 export function requireAnyScope(...scopes: string[]): AuthHook {
   return ruleHook(anyScopesRule(scopes, 'requireAnyScope()'), 'requireAnyScope()');
@@ -57,7 +61,10 @@ export function requireAnyScope(...scopes: string[]): AuthHook {
  * organization. Pass options as the last argument.
  *
  * @example
- * app.post('/orgs/:orgId/orders', { preHandler: requireRole('orders.write', { org: (req) => (req.params as { orgId: string }).orgId }) }, handler);
+ * import Fastify from 'fastify';
+ * const app = Fastify();
+ * const orgOf = (request: { params: unknown }) => (request.params as { orgId: string }).orgId;
+ * app.post('/orgs/:orgId/orders', { preHandler: requireRole('orders.write', { org: orgOf }) }, async () => ({ created: true }));
  */
 export function requireRole(...args: [...string[], RoleOptions] | string[]): AuthHook {
   const last = args[args.length - 1];
@@ -72,7 +79,9 @@ export function requireRole(...args: [...string[], RoleOptions] | string[]): Aut
  * revoked token or a removed role is refused at once. Needs `introspection`.
  *
  * @example
- * app.delete('/orders/:id', { preHandler: [requireActiveToken(), requireRole('orders.admin')] }, handler);
+ * import Fastify from 'fastify';
+ * const app = Fastify();
+ * app.delete('/orders/:id', { preHandler: [requireActiveToken(), requireRole('orders.admin')] }, async () => ({ deleted: true }));
  */
 export function requireActiveToken(): AuthHook {
   return ruleHook(activeTokenRule(), 'requireActiveToken()');

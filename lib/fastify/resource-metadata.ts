@@ -9,6 +9,8 @@ import type { ResourceServer } from '../core/resource-server.js';
  * it yourself at the root when the plugin is registered under a prefix (`metadataRoute: false`).
  *
  * @example
+ * import Fastify from 'fastify';
+ * const app = Fastify();
  * app.route(resourceMetadataRoute(rs));
  * app.register(async (api) => { await api.register(resourceServer, { server: rs, metadataRoute: false }); }, { prefix: '/api' });
  */

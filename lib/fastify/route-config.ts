@@ -21,9 +21,12 @@ import { activeTokenRule, anyScopesRule, rolesRule, scopesRule } from '../core/r
  * | `{ public: true }` | left alone: no token is read, nothing is decided or audited, `request.auth` is undefined |
  *
  * @example
- * app.get('/orders', { config: { auth: { scopes: ['orders:read'] } } }, handler);
- * app.post('/orgs/:orgId/orders', { config: { auth: { roles: ['orders.write'], roleOrg: (req) => (req.params as { orgId: string }).orgId } } }, handler);
- * app.get('/status', { config: { auth: { optional: true } } }, handler);
+ * import Fastify from 'fastify';
+ * const app = Fastify();
+ * await app.register(resourceServer, { server: rs });
+ * app.get('/orders', { config: { auth: { scopes: ['orders:read'] } } }, async () => ({ orders: [] }));
+ * app.post('/orgs/:orgId/orders', { config: { auth: { roles: ['orders.write'], roleOrg: (req) => (req.params as { orgId: string }).orgId } } }, async () => ({ created: true }));
+ * app.get('/status', { config: { auth: { optional: true } } }, async (request) => ({ caller: request.auth?.subject ?? null }));
  */
 export interface RouteAuthConfig {
   /** No authentication at all (health checks, documents): the plugin does not touch the request. */

@@ -1,5 +1,6 @@
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
+import { createResourceServer } from 'zitadel-resource-server';
 import type { ResourceServer } from 'zitadel-resource-server';
 import { requireActiveToken, requireRole, resourceServer } from 'zitadel-resource-server/fastify';
 
@@ -14,5 +15,18 @@ export async function buildApp(rs: ResourceServer): Promise<FastifyInstance> {
     config: { auth: { roles: ['orders.write'], roleOrg: (request) => (request.params as { orgId: string }).orgId } },
   }, async (_request, reply) => reply.code(201).send({ created: true }));
   app.delete('/orders/:id', { preHandler: [requireActiveToken(), requireRole('orders.admin')] }, async (_request, reply) => reply.code(204).send());
+  return app;
+}
+
+/** Runs it against your ZITADEL instance: the project id, and the API application's key file for introspection. */
+export async function start(): Promise<FastifyInstance> {
+  const projectId = process.env.ZITADEL_PROJECT_ID ?? '';
+  const app = await buildApp(createResourceServer({
+    issuer: process.env.ZITADEL_ISSUER ?? 'https://acme.zitadel.cloud',
+    audience: projectId,
+    projectId,
+    introspection: { auth: { type: 'private_key_jwt', keyFile: './api-app-key.json' } }, // opaque tokens, requireActiveToken()
+  }));
+  await app.listen({ port: 3000 });
   return app;
 }
