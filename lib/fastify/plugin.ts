@@ -53,8 +53,11 @@ const plugin: FastifyPluginAsync<ResourceServerPluginOptions> = async (fastify: 
       next();
       return;
     }
+    // The plugin registered again in a child scope continues the request's decision: one
+    // decision, one audit event.
+    const earlier = request[SERVER] === server ? request[DECISION] : undefined;
     request[SERVER] = server;
-    settleDecision(request, reply, next, server.decide(decisionRequest(request), route));
+    settleDecision(request, reply, next, earlier === undefined ? server.decide(decisionRequest(request), route) : server.refine(earlier, route));
   };
   // Authenticate before the body is read, unless a token may come in the body.
   if (server.options.bearerMethods.includes('body')) fastify.addHook('preValidation', authenticate);

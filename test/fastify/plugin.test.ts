@@ -69,6 +69,26 @@ afterAll(async () => {
   await issuer.close();
 });
 
+describe('the plugin registered twice on one request path', () => {
+  it('at the root and again in a child scope: one decision and one audit event per request, the child\'s rules applied', async () => {
+    const app = fastify();
+    app.register(resourceServer, { server: rs });
+    app.register(
+      async (child) => {
+        await child.register(resourceServer, { server: rs });
+        child.get('/orders', { config: { auth: { roles: ['orders.read'] } } }, who);
+      },
+      { prefix: '/api' },
+    );
+    const reader = await issuer.mintJwt(issuer.roleClaims(['orders.read']));
+    expect((await call(app, '/api/orders', reader)).status).toBe(200);
+    expect(events.map((e) => e.decision)).toEqual(['allow']);
+    events.length = 0;
+    expect((await call(app, '/api/orders', await issuer.mintJwt())).status).toBe(403);
+    expect(events.map((e) => [e.decision, e.reason])).toEqual([['deny', 'ERR_ROLE_INSUFFICIENT']]);
+  });
+});
+
 describe('the scope the plugin protects', () => {
   it('covers every route of the scope it is registered in, declared before or after it, and its child scopes', async () => {
     const app = fastify();
