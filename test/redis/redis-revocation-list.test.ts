@@ -3,7 +3,7 @@ import { hashToken } from '../../lib/core/token-hash.js';
 import type { RevocationCheck } from '../../lib/core/revocation.js';
 import { RedisRevocationList, RedisTokenCache, RedisUnavailableError } from '../../lib/redis/index.js';
 import { LogCapture } from '../support/log-capture.js';
-import { connectRedis, deleteAll, scanAll, uniquePrefix, waitFor } from './redis-support.js';
+import { CACHE_SECRET, connectRedis, deleteAll, scanAll, uniquePrefix, waitFor } from './redis-support.js';
 
 const HOUR = 60 * 60 * 1000;
 
@@ -120,8 +120,8 @@ describe('RedisRevocationList', () => {
   });
 
   it('purges a linked cache: the entry in Redis and in every instance\'s memory', async () => {
-    const cacheHere = new RedisTokenCache<{ n: number }>({ redis, prefix });
-    const cacheThere = new RedisTokenCache<{ n: number }>({ redis, prefix });
+    const cacheHere = new RedisTokenCache<{ n: number }>({ redis, prefix, secret: CACHE_SECRET });
+    const cacheThere = new RedisTokenCache<{ n: number }>({ redis, prefix, secret: CACHE_SECRET });
     const here = await list({ cache: cacheHere });
     await list({ cache: cacheThere });
     const hash = hashToken('cached-token');
