@@ -37,6 +37,7 @@ export const CONNECTION_KEYS: readonly string[] = Object.keys({
   logger: true,
 } satisfies Record<keyof RedisConnectionOptions, true>);
 
+/** {@link RedisConnectionOptions} after validation, defaults filled in. */
 export interface ResolvedConnection {
   readonly redis: Redis;
   readonly prefix: string;
@@ -44,6 +45,7 @@ export interface ResolvedConnection {
   readonly logger: Logger;
 }
 
+/** Validates the options every Redis store shares; throws `ResourceServerOptionsError` naming the option. */
 export function resolveConnection(options: RedisConnectionOptions): ResolvedConnection {
   if (options === null || typeof options !== 'object') fail(`options must be an object with at least "redis" (an ioredis client) (got ${describeValue(options)})`);
   const redis = options.redis as unknown as Record<string, unknown> | null | undefined;

@@ -3,8 +3,9 @@
  * attacker's real inputs.
  *
  *  1. a proof minted with `iat = now + clockTolerance`, replayed ~66 s after first use;
- *  2. a holder of any valid token floods fresh proofs to push a victim's proof id out of
- *     the replay cache, then replays the captured proof and token;
+ *  2. a holder of any valid token (unbound, or bound to its own key and proofs signed by
+ *     fresh keys) floods fresh proofs to push a victim's proof id out of the replay cache,
+ *     then replays the captured proof and token;
  *  3. a proof captured for another API, sent here with that API's Host.
  *
  * The forged shared cache (item 5) needs a real Redis: `test/redis/forged-cache.e2e.test.ts`
@@ -139,6 +140,22 @@ describe('DPoP hardening (issue 15 items 1-3)', () => {
       for (let i = 0; i < max + 5; i++) {
         const refused = await call(app, HOST, unbound, await proof(attacker, unbound, `http://${HOST}/me`));
         expect(refused.challenge).toContain('error_description="The token is not DPoP-bound; send it as a Bearer token"');
+      }
+      expect(await call(app, HOST, victimToken, captured)).toEqual(replayed);
+    });
+
+    it('proofs by other keys for a bound token are refused before they take a slot: the victim\'s proof id survives', async () => {
+      const app = await api('express', { origins: [`http://${HOST}`], replayCacheMax: max });
+      const victim = await holder();
+      const victimToken = await issuer.mintJwt({ cnf: { jkt: victim.jkt } });
+      const captured = await proof(victim, victimToken, `http://${HOST}/me`);
+      expect((await call(app, HOST, victimToken, captured)).status).toBe(200);
+
+      const attacker = await holder();
+      const bound = await issuer.mintJwt({ cnf: { jkt: attacker.jkt } });
+      for (let i = 0; i < max + 5; i++) {
+        const refused = await call(app, HOST, bound, await proof(await holder(), bound, `http://${HOST}/me`));
+        expect(refused.challenge).toContain('error_description="The DPoP proof key does not match the token binding"');
       }
       expect(await call(app, HOST, victimToken, captured)).toEqual(replayed);
     });

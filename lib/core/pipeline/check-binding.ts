@@ -24,9 +24,12 @@ export const checkBinding: Step = (context, state) => {
   // remembered only once the proof's key is the token's binding (issue 15, items 1-3).
   const http = state.request.http;
   const host = http.headers.host;
+  // The target as the client sent it: Express rewrites `url` below a mount point, not `originalUrl`.
+  const original = (http as BearerRequest & { readonly originalUrl?: unknown }).originalUrl;
+  const path = typeof original === 'string' ? original : (http.url ?? '/');
   return context.dpop!
     .verify(
-      { proofs: headerValues(http, 'dpop'), method: http.method ?? 'GET', path: http.url ?? '/', host: typeof host === 'string' ? host : undefined, token: state.token },
+      { proofs: headerValues(http, 'dpop'), method: http.method ?? 'GET', path, host: typeof host === 'string' ? host : undefined, token: state.token },
       bound,
     )
     .then((thumbprint) => {
