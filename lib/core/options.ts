@@ -318,6 +318,9 @@ const INTROSPECTION_KEYS = Object.keys({
   inactiveTtl: true,
   cacheMax: true,
   cache: true,
+  maxConcurrent: true,
+  maxNewPerSecond: true,
+  clientErrorBackoff: true,
 } satisfies Record<keyof IntrospectionOptions, true>);
 
 const DPOP_KEYS = Object.keys({
@@ -633,9 +636,10 @@ function resolveAudience(value: unknown, name: string): readonly string[] {
 }
 
 /**
- * Whether `url` may be used as an endpoint of `issuer` (its JWKS or introspection
- * endpoint, configured or from discovery): `https:`, `http:` on loopback, and — for an
- * issuer accepted by `allowInsecureIssuer` — `http:` on that issuer's own origin.
+ * Whether `url` may be configured as an endpoint of `issuer` (`jwksUri`,
+ * `introspection.endpoint`): `https:`, `http:` on loopback, and — for an issuer accepted by
+ * `allowInsecureIssuer` — `http:` on that issuer's own origin. (Endpoints from discovery
+ * follow `discoveredEndpointProblem` in `url.ts`: the issuer's own origin only.)
  *
  * @example
  * isAllowedIssuerEndpoint('http://zitadel:8080/oauth/v2/keys', resolved.issuers[0]); // true only with allowInsecureIssuer

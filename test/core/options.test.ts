@@ -3,6 +3,8 @@ import { ResourceServerOptionsError } from '../../lib/core/errors.js';
 import { isAllowedIssuerEndpoint, resolveOptions } from '../../lib/core/options.js';
 import { MemoryRevocationList } from '../../lib/core/revocation.js';
 import { MemoryTokenCache } from '../../lib/core/token-cache.js';
+import { createResourceServer } from '../../lib/core/resource-server.js';
+import { PROJECT, createFakeIssuer } from './support/fake-issuer.js';
 import type { ResourceServerOptions } from '../../lib/core/options.js';
 
 const valid = { issuer: 'https://acme.zitadel.cloud', audience: '123' };
@@ -200,7 +202,17 @@ describe('resolveOptions: allowInsecureIssuer (issue 16 item 4)', () => {
     );
   });
 
-  it('lets discovery accept endpoints on the insecure issuer\'s own origin only', () => {
+  it('works end to end: discovery and keys of http://zitadel:8080 (injected fetch), a JWT of that issuer accepted', async () => {
+    const insecure = await createFakeIssuer({ issuer: 'http://zitadel:8080' });
+    const { logger, lines } = capture();
+    const rs = createResourceServer({ issuer: 'http://zitadel:8080', audience: PROJECT, allowInsecureIssuer: true, fetch: insecure.fetch, logger });
+    const principal = await rs.authenticate(`Bearer ${await insecure.mintJwt()}`);
+    expect(principal.issuer).toBe('http://zitadel:8080');
+    expect(insecure.requested).toEqual(['http://zitadel:8080/.well-known/openid-configuration', 'http://zitadel:8080/oauth/v2/keys']);
+    expect(lines).toHaveLength(1);
+  });
+
+  it('accepts configured http endpoints on the insecure issuer\'s own origin only', () => {
     const { logger } = capture();
     const [issuer] = resolveOptions({ issuer: 'http://zitadel:8080', audience: '1', allowInsecureIssuer: true, logger }).issuers;
     expect(isAllowedIssuerEndpoint('http://zitadel:8080/oauth/v2/keys', issuer!)).toBe(true);

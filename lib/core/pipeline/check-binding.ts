@@ -25,8 +25,7 @@ export const checkBinding: Step = (context, state) => {
   const http = state.request.http;
   const host = http.headers.host;
   // The target as the client sent it: Express rewrites `url` below a mount point, not `originalUrl`.
-  const original = (http as BearerRequest & { readonly originalUrl?: unknown }).originalUrl;
-  const path = typeof original === 'string' ? original : (http.url ?? '/');
+  const path = http.originalUrl ?? http.url ?? '/';
   return context.dpop!
     .verify(
       { proofs: headerValues(http, 'dpop'), method: http.method ?? 'GET', path, host: typeof host === 'string' ? host : undefined, token: state.token },
