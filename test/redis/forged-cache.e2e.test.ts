@@ -11,6 +11,7 @@ import type { CachedIntrospection } from '../../lib/core/introspection/introspec
 import { EntrySigner, resolveSecret } from '../../lib/redis/integrity.js';
 import { createTestIssuer } from '../../lib/testing/index.js';
 import type { TestIssuer } from '../../lib/testing/index.js';
+import { zitadelOpaqueToken, zitadelPat } from '../core/support/zitadel-tokens.js';
 import { LogCapture } from '../support/log-capture.js';
 import { get } from '../support/send.js';
 import { CACHE_SECRET, connectRedis, deleteAll, startRedisInstance, uniquePrefix } from './redis-support.js';
@@ -50,13 +51,14 @@ describe('a forged or stretched entry in the shared Redis cache', () => {
   }
 
   it('refuses a made-up token whose answer was written straight into Redis without the secret (401, one warning)', async () => {
-    const madeUp = 'madeupopaquetokenthatnoissuereverissued';
+    // Shaped like ZITADEL tokens, so that only the cache can vouch for them.
+    const madeUp = zitadelPat();
     const forgedClaims = { sub: 'admin-by-forgery', client_id: 'anyone', ...issuer.roleClaims(['orders.admin']) };
     const now = Date.now();
     // The shape main stored and trusted: plain JSON, the writer's own lifetime.
     await admin.set(`${prefix}c:${hashToken(madeUp)}`, JSON.stringify({ e: now + 3_600_000, v: answer(forgedClaims, now) }), 'PX', 3_600_000);
     // Even with the new envelope, a MAC the writer had to guess.
-    const madeUp2 = 'anothermadeuptokenwithaguessedmac';
+    const madeUp2 = zitadelOpaqueToken();
     await admin.set(`${prefix}c:${hashToken(madeUp2)}`, `v1.${'A'.repeat(43)}.${JSON.stringify({ t: now, e: now + 3_600_000, v: answer(forgedClaims, now) })}`, 'PX', 3_600_000);
     for (const token of [madeUp, madeUp2]) {
       const response = await get(`${api.app.url}/admin`, token);
@@ -73,7 +75,7 @@ describe('a forged or stretched entry in the shared Redis cache', () => {
     expect((await get(`${api.app.url}/admin`, real)).status).toBe(200);
     const sealed = await admin.get(`${prefix}c:${hashToken(real)}`);
     expect(sealed).toMatch(/^v1\./);
-    const madeUp = 'madeuptokenreusingarealentry';
+    const madeUp = zitadelPat();
     await admin.set(`${prefix}c:${hashToken(madeUp)}`, sealed!, 'PX', 60_000);
     expect((await get(`${api.app.url}/admin`, madeUp)).status).toBe(401);
   });
