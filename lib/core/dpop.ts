@@ -193,10 +193,14 @@ function hostOf(origin: string, host: string): boolean {
  * `iat` (`iat + maxAge + clockTolerance`), also when `iat` is ahead of this clock.
  *
  * @example
- * const verifier = new DpopVerifier({ ...options.dpop, clockTolerance: options.clockTolerance, now: options.now, logger: options.logger });
- * const proof = await verifier.check({ proofs, method: 'GET', path: '/orders', host: 'api.acme.com', token });
- * if (proof.thumbprint !== jkt) throw new InvalidTokenError('ERR_DPOP_BINDING_INVALID', '…');
- * await proof.remember();
+ * const verifier = new DpopVerifier({
+ *   algorithms: ['ES256'], maxAge: 60, clockTolerance: 5, origins: ['https://api.acme.com'],
+ *   replayCache: new MemoryDpopReplayCache(), now: Date.now,
+ * });
+ * const token = req.headers.authorization?.slice('DPoP '.length) ?? '';
+ * const proof = await verifier.check({ proofs: req.headersDistinct.dpop ?? [], method: req.method, path: req.originalUrl, host: req.headers.host, token });
+ * if (proof.thumbprint !== 'the cnf.jkt of the verified token') throw new Error('another key');
+ * await proof.remember(); // only now is the proof id taken
  */
 export class DpopVerifier {
   readonly #log: ThrottledLog;

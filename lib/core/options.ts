@@ -642,7 +642,9 @@ function resolveAudience(value: unknown, name: string): readonly string[] {
  * follow `discoveredEndpointProblem` in `url.ts`: the issuer's own origin only.)
  *
  * @example
- * isAllowedIssuerEndpoint('http://zitadel:8080/oauth/v2/keys', resolved.issuers[0]); // true only with allowInsecureIssuer
+ * const { issuers } = resolveOptions({ issuer: 'http://zitadel:8080', audience: '294800000000000001', allowInsecureIssuer: true });
+ * isAllowedIssuerEndpoint('http://zitadel:8080/oauth/v2/keys', issuers[0]!); // true: the issuer's own origin
+ * isAllowedIssuerEndpoint('http://keys.internal/jwks', issuers[0]!);          // false
  */
 export function isAllowedIssuerEndpoint(url: string, issuer: Pick<ResolvedIssuer, 'issuer' | 'insecure'>): boolean {
   if (isAllowedEndpoint(url)) return true;
