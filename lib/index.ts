@@ -43,5 +43,5 @@ export { hashToken } from './core/token-hash.js';
 export { jsonLinesAuditSink } from './core/audit.js';
 export type { AuditEvent, AuditRequest, AuditRoute, AuditSink } from './core/audit.js';
 export { MemoryDpopReplayCache } from './core/dpop.js';
-export type { DpopReplayCache } from './core/dpop.js';
+export type { DpopReplayCache, MemoryDpopReplayCacheOptions } from './core/dpop.js';
 export type { DpopOptions, IssuerOptions } from './core/options.js';

@@ -4,7 +4,6 @@ import type { DpopReplayCache } from './dpop.js';
 import { resolveResourceMetadata } from './resource-metadata.js';
 import type { ResourceMetadata, ResourceMetadataOptions } from './resource-metadata.js';
 import type { BearerMethod, BearerRequest } from './bearer.js';
-import { ResourceServerOptionsError } from './errors.js';
 import type { FetchLike } from './http.js';
 import type { CachedIntrospection } from './introspection/introspector.js';
 import { resolveIntrospectionLimits } from './introspection/introspection-options.js';
@@ -18,6 +17,7 @@ import type { ClaimsPreset } from './principal.js';
 import type { RevocationList } from './revocation.js';
 import type { TokenCache } from './token-cache.js';
 import { isAllowedEndpoint } from './url.js';
+import { checkKeys, describeValue, fail, integerOption, objectOption, stringOption } from './option-checks.js';
 
 /** Asymmetric JWS algorithms this package accepts. HS* and `none` are never accepted. */
 export type JwsAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'Ed25519';
@@ -62,6 +62,12 @@ export interface DpopOptions {
   readonly replayCacheMax?: number;
   /** A shared replay cache for several instances (e.g. `RedisDpopReplayCache`). Default: this process's memory. */
   readonly replayCache?: DpopReplayCache;
+  /**
+   * The origins clients call this API at, e.g. `['https://api.acme.com']`: a proof's `htu`
+   * must name one of them (the request's `Host` only picks which, and must be one of
+   * them). Default: the origin of `resourceMetadata.resource`; one of the two is required.
+   */
+  readonly origins?: readonly string[];
 }
 
 /** DPoP settings after validation. */
@@ -70,6 +76,10 @@ export interface ResolvedDpop {
   readonly algorithms: readonly JwsAlgorithm[];
   readonly maxAge: number;
   readonly replayCache: DpopReplayCache;
+  /** Each as `URL.origin` writes it (`https://api.acme.com`, default port dropped). */
+  readonly origins: readonly string[];
+  /** The `logger` option: where the verifier reports requests for a host not in `origins`. */
+  readonly logger: Logger;
 }
 
 /** One trusted issuer, for `issuers: [...]` (several issuers, e.g. per-tenant ZITADEL instances). */
@@ -88,8 +98,19 @@ export interface IssuerOptions {
  * `issuers`, a list of trusted issuers each with its own audience, keys and introspection.
  */
 export interface ResourceServerOptions {
-  /** The issuer URL exactly as in tokens' `iss`, e.g. `https://acme.zitadel.cloud`. `https:` only (http on loopback for development). */
+  /**
+   * The issuer URL exactly as in tokens' `iss` (compared as a string, OpenID Connect
+   * Discovery 1.0 §4.3), e.g. `https://acme.zitadel.cloud`: no query or fragment; with the
+   * ZITADEL preset no trailing slash and a lower-case host. `https:` only (http on
+   * loopback for development, elsewhere only with `allowInsecureIssuer`).
+   */
   readonly issuer?: string;
+  /**
+   * Trust issuers at a plain `http:` URL that is not loopback (e.g. `http://zitadel:8080`
+   * inside a cluster). Keys, introspection credentials and callers' tokens then cross the
+   * network unencrypted: a warning is logged at construction. Default false.
+   */
+  readonly allowInsecureIssuer?: boolean;
   /** Accepted audiences: the ZITADEL project id and/or the API's client id. A token must name at least one. */
   readonly audience?: string | readonly string[];
   /**
@@ -194,6 +215,8 @@ export interface ResolvedIssuer {
   readonly claims: ClaimsPreset;
   readonly rolesClaim: string | undefined;
   readonly introspection: ResolvedIntrospection | undefined;
+  /** A plain `http:` issuer that is not loopback, accepted by `allowInsecureIssuer`. */
+  readonly insecure: boolean;
 }
 
 /** Options after validation, with every default filled in. Frozen. */
@@ -210,6 +233,8 @@ export interface ResolvedOptions {
   readonly clockTolerance: number;
   readonly claims: ClaimsPreset;
   readonly rolesClaim: string | undefined;
+  readonly insecure: boolean;
+  readonly allowInsecureIssuer: boolean;
   readonly bearerMethods: readonly BearerMethod[];
   readonly realm: string;
   readonly resourceMetadata: ResourceMetadata | undefined;
@@ -240,46 +265,124 @@ export interface ResolvedIntrospection extends ResolvedIntrospectionLimits {
   readonly cache: TokenCache<CachedIntrospection> | undefined;
 }
 
-function fail(message: string): never {
-  throw new ResourceServerOptionsError(message);
+/** Every option of {@link ResourceServerOptions}: the compiler refuses a missing or an extra name. */
+const TOP_LEVEL_KEYS = Object.keys({
+  issuer: true,
+  allowInsecureIssuer: true,
+  audience: true,
+  issuers: true,
+  opaqueTokenIssuer: true,
+  projectId: true,
+  jwksUri: true,
+  algorithms: true,
+  clockTolerance: true,
+  claims: true,
+  rolesClaim: true,
+  bearerMethods: true,
+  realm: true,
+  dpop: true,
+  resourceMetadata: true,
+  timeout: true,
+  jwks: true,
+  introspection: true,
+  jwtCacheMax: true,
+  revocation: true,
+  revocationUnavailable: true,
+  audit: true,
+  auditAllowed: true,
+  logger: true,
+  fetch: true,
+  now: true,
+} satisfies Record<keyof ResourceServerOptions, true>);
+
+/**
+ * Keys that framework adapters read from the same object and pass along: the Nest
+ * module's `policy`. Accepted (and ignored) here.
+ */
+const ADAPTER_KEYS = ['policy'];
+
+const ISSUER_KEYS = Object.keys({
+  issuer: true,
+  audience: true,
+  projectId: true,
+  jwksUri: true,
+  claims: true,
+  rolesClaim: true,
+  introspection: true,
+} satisfies Record<keyof IssuerOptions, true>);
+
+const INTROSPECTION_KEYS = Object.keys({
+  auth: true,
+  endpoint: true,
+  maxTtl: true,
+  inactiveTtl: true,
+  cacheMax: true,
+  cache: true,
+  maxConcurrent: true,
+  maxNewPerSecond: true,
+  clientErrorBackoff: true,
+} satisfies Record<keyof IntrospectionOptions, true>);
+
+const DPOP_KEYS = Object.keys({
+  required: true,
+  algorithms: true,
+  maxAge: true,
+  replayCacheMax: true,
+  replayCache: true,
+  origins: true,
+} satisfies Record<keyof DpopOptions, true>);
+
+const JWKS_KEYS = ['cooldown', 'maxAge'] as const satisfies readonly (keyof NonNullable<ResourceServerOptions['jwks']>)[];
+
+const AUTH_KEYS = {
+  client_secret_basic: ['type', 'clientId', 'clientSecret'],
+  private_key_jwt: ['type', 'keyFile'],
+} as const;
+
+function oneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): T {
+  if (value === undefined) return allowed[0]!;
+  if (!allowed.includes(value as T)) fail(`"${name}" option must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')} (got ${describeValue(value)})`);
+  return value as T;
 }
 
-function nonEmptyString(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value.trim() === '') fail(`"${name}" option must be a non-empty string`);
+function booleanOption(value: unknown, name: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') fail(`"${name}" option must be true or false (got ${describeValue(value)})`);
   return value;
 }
 
-function integerInRange(value: unknown, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    fail(`"${name}" option must be an integer from ${min} to ${max} (got ${String(value)})`);
+function functionOption(value: unknown, name: string, shape: string): void {
+  if (value !== undefined && typeof value !== 'function') fail(`"${name}" option must be a function ${shape} (got ${describeValue(value)})`);
+}
+
+/** An object with the named methods (a cache, a list, a logger), or undefined. */
+function withMethods<T>(value: T | undefined, name: string, methods: readonly string[], hint: string): T | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || methods.some((method) => typeof (value as Record<string, unknown>)[method] !== 'function')) {
+    fail(`"${name}" option must have ${methods.map((m) => `${m}()`).join(', ')} methods: ${hint} (got ${describeValue(value)})`);
   }
   return value;
 }
 
-function oneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): T {
-  if (value === undefined) return allowed[0]!;
-  if (!allowed.includes(value as T)) fail(`"${name}" option must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
-  return value as T;
-}
-
-function endpoint(value: unknown, name: string): string | undefined {
-  if (value === undefined) return undefined;
-  const url = nonEmptyString(value, name);
-  if (!isAllowedEndpoint(url)) fail(`"${name}" option must be an https: URL (http: only on 127.0.0.1 or localhost)`);
-  return url;
-}
-
 /**
  * Validates options once, at construction, and fills in defaults. Every message names the
- * option and says what to fix.
+ * option, says what came in and what to fix; a misspelled option is refused with the
+ * nearest valid name (`Unknown option "audiance": did you mean "audience"?`).
  */
 export function resolveOptions(options: ResourceServerOptions): ResolvedOptions {
-  if (options === null || typeof options !== 'object') fail('options must be an object with at least "issuer" and "audience"');
-  const issuers = resolveIssuers(options);
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    fail(`options must be an object with at least "issuer" and "audience" (got ${describeValue(options)})`);
+  }
+  checkKeys(options, [...TOP_LEVEL_KEYS, ...ADAPTER_KEYS]);
+  const logger = withMethods(options.logger, 'logger', ['warn', 'error'], 'e.g. console, or your framework\'s logger') ?? consoleLogger;
+  functionOption(options.fetch, 'fetch', '(url, init) => Promise<Response>');
+  functionOption(options.now, 'now', '() => epoch milliseconds');
+  const now = options.now ?? Date.now;
+  const allowInsecureIssuer = booleanOption(options.allowInsecureIssuer, 'allowInsecureIssuer');
+  const issuers = resolveIssuers(options, allowInsecureIssuer);
   const first = issuers[0]!;
   const algorithms = options.algorithms ?? DEFAULT_ALGORITHMS;
-  if (!Array.isArray(algorithms) || algorithms.length === 0) fail('"algorithms" option must be a non-empty list');
+  if (!Array.isArray(algorithms) || algorithms.length === 0) fail(`"algorithms" option must be a non-empty list (got ${describeValue(algorithms)})`);
   for (const alg of algorithms) {
     if (!ASYMMETRIC.includes(alg)) {
       fail(`"algorithms" option contains ${JSON.stringify(alg)}: only asymmetric algorithms (${ASYMMETRIC.join(', ')}) are allowed`);
@@ -287,64 +390,82 @@ export function resolveOptions(options: ResourceServerOptions): ResolvedOptions 
   }
   const bearerMethods = options.bearerMethods ?? ['header'];
   if (!Array.isArray(bearerMethods) || bearerMethods.length === 0 || bearerMethods.some((m) => !['header', 'query', 'body'].includes(m))) {
-    fail('"bearerMethods" option must be a non-empty list of "header", "query", "body"');
+    fail(`"bearerMethods" option must be a non-empty list of "header", "query", "body" (got ${Array.isArray(bearerMethods) ? JSON.stringify(bearerMethods) : describeValue(bearerMethods)})`);
   }
-  if (options.logger !== undefined && (typeof options.logger.warn !== 'function' || typeof options.logger.error !== 'function')) {
-    fail('"logger" option must have warn() and error() methods');
-  }
-  if (options.fetch !== undefined && typeof options.fetch !== 'function') fail('"fetch" option must be a function');
-  if (options.now !== undefined && typeof options.now !== 'function') fail('"now" option must be a function');
   if (options.audit !== undefined && options.audit !== false && typeof options.audit !== 'function') {
-    fail('"audit" option must be a function (event) => void, or false');
+    fail(`"audit" option must be a function (event) => void, or false (got ${describeValue(options.audit)})`);
   }
   const allowed = options.auditAllowed ?? true;
   if (typeof allowed !== 'boolean' && (typeof allowed !== 'number' || !(allowed >= 0 && allowed <= 1))) {
-    fail('"auditAllowed" option must be true, false or a sampling rate from 0 to 1');
+    fail(`"auditAllowed" option must be true, false or a sampling rate from 0 to 1 (got ${describeValue(allowed)})`);
   }
-  const dpop = resolveDpop(options.dpop);
+  const jwks = options.jwks === undefined ? {} : objectOption(options.jwks, 'jwks', '{ cooldown?, maxAge? }');
+  checkKeys(jwks, JWKS_KEYS, 'jwks.');
+  const revocation = withMethods(options.revocation, 'revocation', ['isRevoked', 'revoke'], 'a RevocationList such as new MemoryRevocationList()');
+  const clockTolerance = integerOption(options.clockTolerance, 'clockTolerance', 5, 0, 60);
+
+  // The resource metadata is checked first: its `resource` is the default DPoP origin.
+  const metadataOptions = options.resourceMetadata;
+  const checkedMetadata = metadataOptions === undefined ? undefined : resolveResourceMetadata(metadataOptions, issuers.map((i) => i.issuer), bearerMethods);
+  const dpop = resolveDpop(options.dpop, checkedMetadata, logger, now);
   const fetchFn = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
+
+  const insecure = issuers.filter((issuer) => issuer.insecure).map((issuer) => issuer.issuer);
+  if (insecure.length > 0) {
+    logger.warn(
+      `"allowInsecureIssuer" is on: ${insecure.join(', ')} ${insecure.length === 1 ? 'is' : 'are'} trusted over plain http. Signing keys, ` +
+        "the introspection credentials and callers' tokens cross the network unencrypted and unauthenticated; " +
+        'use this only inside a network you control (a cluster), never across the internet',
+    );
+  }
 
   return Object.freeze({
     issuers,
     opaqueTokenIssuer: resolveOpaqueTokenIssuer(options.opaqueTokenIssuer, issuers),
     ...first,
+    allowInsecureIssuer,
     algorithms: Object.freeze([...algorithms]),
-    clockTolerance: integerInRange(options.clockTolerance, 'clockTolerance', 5, 0, 60),
+    clockTolerance,
     bearerMethods: Object.freeze([...bearerMethods]),
-    realm: options.realm === undefined ? 'api' : nonEmptyString(options.realm, 'realm'),
+    realm: options.realm === undefined ? 'api' : stringOption(options.realm, 'realm'),
     resourceMetadata:
-      options.resourceMetadata === undefined
-        ? undefined
-        : resolveResourceMetadata(options.resourceMetadata, issuers.map((i) => i.issuer), bearerMethods, dpop),
+      metadataOptions === undefined || dpop === undefined
+        ? checkedMetadata
+        : resolveResourceMetadata(metadataOptions, issuers.map((i) => i.issuer), bearerMethods, dpop),
     dpop,
-    timeout: integerInRange(options.timeout, 'timeout', 3000, 100, 60_000),
-    jwksCooldown: integerInRange(options.jwks?.cooldown, 'jwks.cooldown', 5000, 0, 300_000),
-    jwksMaxAge: integerInRange(options.jwks?.maxAge, 'jwks.maxAge', 300_000, 1000, 86_400_000),
-    jwtCacheMax: integerInRange(options.jwtCacheMax, 'jwtCacheMax', 10_000, 0, 10_000_000),
-    revocation: options.revocation,
+    timeout: integerOption(options.timeout, 'timeout', 3000, 100, 60_000),
+    jwksCooldown: integerOption(jwks.cooldown, 'jwks.cooldown', 5000, 0, 300_000),
+    jwksMaxAge: integerOption(jwks.maxAge, 'jwks.maxAge', 300_000, 1000, 86_400_000),
+    jwtCacheMax: integerOption(options.jwtCacheMax, 'jwtCacheMax', 10_000, 0, 10_000_000),
+    revocation,
     revocationUnavailable: oneOf(options.revocationUnavailable, 'revocationUnavailable', ['fail-open', 'fail-closed'] as const),
     audit: options.audit === false ? undefined : options.audit,
     auditAllowedRate: allowed === true ? 1 : allowed === false ? 0 : allowed,
-    logger: options.logger ?? consoleLogger,
+    logger,
     fetch: fetchFn,
-    now: options.now ?? Date.now,
+    now,
   });
 }
 
-function resolveDpop(options: DpopOptions | undefined): ResolvedDpop | undefined {
+function resolveDpop(options: DpopOptions | undefined, metadata: ResourceMetadata | undefined, logger: Logger, now: () => number): ResolvedDpop | undefined {
   if (options === undefined) return undefined;
-  if (options === null || typeof options !== 'object') fail('"dpop" option must be an object, e.g. { required: false }');
+  objectOption(options, 'dpop', 'e.g. { origins: ["https://api.acme.com"] }');
+  checkKeys(options, DPOP_KEYS, 'dpop.');
   const algorithms = options.algorithms ?? (['ES256', 'ES384', 'ES512', 'PS256', 'RS256', 'EdDSA'] as const);
   if (!Array.isArray(algorithms) || algorithms.length === 0 || algorithms.some((alg) => !ASYMMETRIC.includes(alg))) {
-    fail('"dpop.algorithms" option must be a non-empty list of asymmetric algorithms');
+    fail(`"dpop.algorithms" option must be a non-empty list of asymmetric algorithms (${ASYMMETRIC.join(', ')})`);
   }
-  if (options.required !== undefined && typeof options.required !== 'boolean') fail('"dpop.required" option must be a boolean');
-  if (options.replayCache !== undefined && typeof options.replayCache?.remember !== 'function') fail('"dpop.replayCache" option must have a remember(key, ttlMs) method');
+  const required = booleanOption(options.required, 'dpop.required');
+  const replayCache = withMethods(options.replayCache, 'dpop.replayCache', ['remember'], 'remember(key, ttlMs), e.g. a RedisDpopReplayCache');
+  const maxAge = integerOption(options.maxAge, 'dpop.maxAge', 60, 1, 600);
+  const replayCacheMax = integerOption(options.replayCacheMax, 'dpop.replayCacheMax', 100_000, 100, 10_000_000);
   return Object.freeze({
-    required: options.required === true,
+    required,
     algorithms: Object.freeze([...algorithms]),
-    maxAge: integerInRange(options.maxAge, 'dpop.maxAge', 60, 1, 600),
-    replayCache: options.replayCache ?? new MemoryDpopReplayCache(integerInRange(options.replayCacheMax, 'dpop.replayCacheMax', 100_000, 100, 10_000_000)),
+    maxAge,
+    replayCache: replayCache ?? new MemoryDpopReplayCache({ max: replayCacheMax, logger, now }),
+    origins: resolveOrigins(options.origins, metadata),
+    logger,
   });
 }
 
@@ -359,22 +480,58 @@ function resolveOpaqueTokenIssuer(value: unknown, issuers: readonly ResolvedIssu
     }
     return undefined;
   }
-  if (value !== 'each' && typeof value !== 'function') fail('"opaqueTokenIssuer" option must be a function ({ request, token }) => issuer URL, or "each"');
+  if (value !== 'each' && typeof value !== 'function') fail(`"opaqueTokenIssuer" option must be a function ({ request, token }) => issuer URL, or "each" (got ${describeValue(value)})`);
   if (introspecting < 2) fail('"opaqueTokenIssuer" option is only for several issuers with "introspection" (set in "issuers")');
   return value as OpaqueTokenIssuerSelector | 'each';
 }
 
+/** `dpop.origins`, each reduced to `URL.origin`; default: the origin of `resourceMetadata.resource`. */
+function resolveOrigins(value: unknown, metadata: ResourceMetadata | undefined): readonly string[] {
+  if (value === undefined) {
+    const resource = metadata?.document.resource;
+    if (typeof resource === 'string') return Object.freeze([new URL(resource).origin]);
+    fail(
+      '"dpop.origins" option is required with "dpop": the origins clients call this API at, e.g. dpop: { origins: ["https://api.acme.com"] } ' +
+        '(or set "resourceMetadata.resource"). A proof names the URL it is for (htu); it is checked against these, never against the Host header of the request',
+    );
+  }
+  if (!Array.isArray(value) || value.length === 0) fail(`"dpop.origins" option must be a non-empty list of origins, e.g. ["https://api.acme.com"] (got ${describeValue(value)})`);
+  const origins: string[] = [];
+  const hosts = new Map<string, string>();
+  value.forEach((entry: unknown, index) => {
+    const name = `dpop.origins[${index}]`;
+    const shape = `option must be an origin such as "https://api.acme.com": http: or https:, a host and an optional port, nothing after it (got ${describeValue(entry)})`;
+    if (typeof entry !== 'string') fail(`"${name}" ${shape}`);
+    let url: URL;
+    try {
+      url = new URL(entry);
+    } catch {
+      fail(`"${name}" ${shape}`);
+    }
+    if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.pathname !== '/' || url.search || url.hash || /[?#]/.test(entry)) {
+      fail(`"${name}" ${shape}`);
+    }
+    if (origins.includes(url.origin)) return;
+    const other = hosts.get(url.host);
+    if (other !== undefined) fail(`"dpop.origins" option lists ${other} and ${url.origin}: one host can have one scheme only`);
+    hosts.set(url.host, url.origin);
+    origins.push(url.origin);
+  });
+  return Object.freeze(origins);
+}
+
 const PER_ISSUER = ['issuer', 'audience', 'projectId', 'jwksUri', 'claims', 'rolesClaim', 'introspection'] as const;
 
-function resolveIssuers(options: ResourceServerOptions): readonly ResolvedIssuer[] {
-  if (options.issuers === undefined) return Object.freeze([resolveIssuer(options as IssuerOptions, '')]);
-  if (!Array.isArray(options.issuers) || options.issuers.length === 0) fail('"issuers" option must be a non-empty list of issuers');
+function resolveIssuers(options: ResourceServerOptions, allowInsecure: boolean): readonly ResolvedIssuer[] {
+  if (options.issuers === undefined) return Object.freeze([resolveIssuer(options as IssuerOptions, '', allowInsecure)]);
+  if (!Array.isArray(options.issuers) || options.issuers.length === 0) fail(`"issuers" option must be a non-empty list of issuers (got ${describeValue(options.issuers)})`);
   for (const name of PER_ISSUER) {
     if (options[name] !== undefined) fail(`"${name}" option cannot be combined with "issuers": set it on each issuer`);
   }
-  const resolved = options.issuers.map((issuer, index) => {
-    if (issuer === null || typeof issuer !== 'object') fail(`"issuers[${index}]" must be an object with "issuer" and "audience"`);
-    return resolveIssuer(issuer, `issuers[${index}].`);
+  const resolved = options.issuers.map((issuer: unknown, index) => {
+    if (issuer === null || typeof issuer !== 'object' || Array.isArray(issuer)) fail(`"issuers[${index}]" must be an object with "issuer" and "audience" (got ${describeValue(issuer)})`);
+    checkKeys(issuer, ISSUER_KEYS, `issuers[${index}].`);
+    return resolveIssuer(issuer as IssuerOptions, `issuers[${index}].`, allowInsecure);
   });
   const seen = new Set<string>();
   for (const { issuer } of resolved) {
@@ -384,56 +541,167 @@ function resolveIssuers(options: ResourceServerOptions): readonly ResolvedIssuer
   return Object.freeze(resolved);
 }
 
-function resolveIssuer(options: IssuerOptions, prefix: string): ResolvedIssuer {
-  const issuer = nonEmptyString(options.issuer, `${prefix}issuer`);
-  if (!isAllowedEndpoint(issuer)) {
-    fail(`"${prefix}issuer" option must be an https: URL (http: is allowed only for 127.0.0.1 or localhost, for development)`);
-  }
-  const audience = typeof options.audience === 'string' ? [options.audience] : options.audience;
-  if (!Array.isArray(audience) || audience.length === 0 || audience.some((a) => typeof a !== 'string' || a === '')) {
-    fail(`"${prefix}audience" option must be a non-empty string or a non-empty list of strings (the project id and/or the API client id)`);
-  }
-  const claims = options.claims ?? 'zitadel';
-  if (claims !== 'zitadel' && claims !== 'generic') fail(`"${prefix}claims" option must be "zitadel" or "generic"`);
-  if (options.rolesClaim !== undefined) nonEmptyString(options.rolesClaim, `${prefix}rolesClaim`);
-  if (options.projectId !== undefined) nonEmptyString(options.projectId, `${prefix}projectId`);
+function resolveIssuer(options: IssuerOptions, prefix: string, allowInsecure: boolean): ResolvedIssuer {
+  const claims = oneOf(options.claims, `${prefix}claims`, ['zitadel', 'generic'] as const);
+  const { issuer, insecure } = resolveIssuerUrl(options.issuer, `${prefix}issuer`, claims, allowInsecure);
+  const audience = resolveAudience(options.audience, `${prefix}audience`);
+  if (options.rolesClaim !== undefined) stringOption(options.rolesClaim, `${prefix}rolesClaim`);
+  if (options.projectId !== undefined) resolveId(options.projectId, `${prefix}projectId`);
   return Object.freeze({
     issuer,
-    audience: Object.freeze([...audience]),
+    audience,
     projectId: options.projectId,
-    jwksUri: endpoint(options.jwksUri, `${prefix}jwksUri`),
+    jwksUri: issuerEndpoint(options.jwksUri, `${prefix}jwksUri`, issuer, insecure),
     claims,
     rolesClaim: options.rolesClaim,
-    introspection: resolveIntrospection(options.introspection, prefix),
+    introspection: resolveIntrospection(options.introspection, prefix, issuer, insecure),
+    insecure,
   });
 }
 
-function resolveIntrospection(options: IntrospectionOptions | undefined, prefix: string): ResolvedIntrospection | undefined {
+/**
+ * An issuer URL, refused unless discovery can work with it and `iss` can match it exactly
+ * (OpenID Connect Discovery 1.0 §4.3: string comparison, no case folding, no slash added
+ * or removed). With the ZITADEL preset it must be written as ZITADEL writes `iss`.
+ */
+function resolveIssuerUrl(value: unknown, name: string, claims: ClaimsPreset, allowInsecure: boolean): { issuer: string; insecure: boolean } {
+  const issuer = stringOption(value, name);
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    fail(`"${name}" option must be an absolute https: URL such as "https://acme.zitadel.cloud" (got ${describeValue(issuer)})`);
+  }
+  if (url.search || url.hash || /[?#]/.test(issuer)) {
+    fail(
+      `"${name}" option must have no query or fragment (got ${describeValue(issuer)}): discovery reads {issuer}/.well-known/openid-configuration ` +
+        `and tokens' iss is compared exactly; use "${url.origin}${url.pathname === '/' ? '' : url.pathname}"`,
+    );
+  }
+  if (url.username || url.password) fail(`"${name}" option must not contain a user name or password`);
+  let insecure = false;
+  if (!isAllowedEndpoint(issuer)) {
+    if (url.protocol === 'http:' && allowInsecure) {
+      insecure = true;
+    } else {
+      fail(
+        `"${name}" option must be an https: URL (http: is allowed only for 127.0.0.1 or localhost, for development` +
+          `${url.protocol === 'http:' ? '; for a plain-http issuer inside a cluster set allowInsecureIssuer: true' : ''})`,
+      );
+    }
+  }
+  if (claims === 'zitadel') {
+    const canonical = `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+    if (issuer.endsWith('/')) {
+      fail(
+        `"${name}" option must not end with "/": ZITADEL's issuer has no trailing slash, and tokens' iss is compared exactly ` +
+          `(OpenID Connect Discovery 1.0 §4.3); use "${canonical}"`,
+      );
+    }
+    if (issuer !== canonical) {
+      fail(
+        `"${name}" option must be written as ZITADEL writes iss (lower-case scheme and host, no default port): use "${canonical}" ` +
+          `(got ${describeValue(issuer)}); iss is compared exactly, without case folding`,
+      );
+    }
+  }
+  return { issuer, insecure };
+}
+
+/** Why an id must be a string: ZITADEL ids are 18 digits, beyond `Number.MAX_SAFE_INTEGER`. */
+function numericIdMessage(name: string, value: number | bigint): string {
+  return (
+    `"${name}" option must be a string, not a number (got ${describeValue(value)}): ZITADEL ids such as 294800000000000001 exceed 2^53, ` +
+    'so as JavaScript numbers they lose their last digits; write the id in quotes, e.g. "294800000000000001"'
+  );
+}
+
+function resolveId(value: unknown, name: string): string {
+  if (typeof value === 'number' || typeof value === 'bigint') fail(numericIdMessage(name, value));
+  return stringOption(value, name);
+}
+
+function resolveAudience(value: unknown, name: string): readonly string[] {
+  const shape = `"${name}" option must be a non-empty string or a non-empty list of strings (the project id and/or the API client id)`;
+  if (value === undefined) fail(`${shape}; it is required`);
+  if (typeof value === 'number' || typeof value === 'bigint') fail(numericIdMessage(name, value));
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0) fail(`${shape} (got ${describeValue(value)})`);
+  list.forEach((entry: unknown, index) => {
+    const entryName = typeof value === 'string' ? name : `${name}[${index}]`;
+    if (typeof entry === 'number' || typeof entry === 'bigint') fail(numericIdMessage(entryName, entry));
+    if (typeof entry !== 'string' || entry.trim() === '') fail(`${shape} (got ${describeValue(entry)}${entryName === name ? '' : ` at ${entryName}`})`);
+  });
+  return Object.freeze([...(list as string[])]);
+}
+
+/**
+ * Whether `url` may be configured as an endpoint of `issuer` (`jwksUri`,
+ * `introspection.endpoint`): `https:`, `http:` on loopback, and — for an issuer accepted by
+ * `allowInsecureIssuer` — `http:` on that issuer's own origin. (Endpoints from discovery
+ * follow `discoveredEndpointProblem` in `url.ts`: the issuer's own origin only.)
+ *
+ * @example
+ * const { issuers } = resolveOptions({ issuer: 'http://zitadel:8080', audience: '294800000000000001', allowInsecureIssuer: true });
+ * isAllowedIssuerEndpoint('http://zitadel:8080/oauth/v2/keys', issuers[0]!); // true: the issuer's own origin
+ * isAllowedIssuerEndpoint('http://keys.internal/jwks', issuers[0]!);          // false
+ */
+export function isAllowedIssuerEndpoint(url: string, issuer: Pick<ResolvedIssuer, 'issuer' | 'insecure'>): boolean {
+  if (isAllowedEndpoint(url)) return true;
+  if (!issuer.insecure) return false;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'http:' && !parsed.username && !parsed.password && parsed.origin === new URL(issuer.issuer).origin;
+  } catch {
+    return false;
+  }
+}
+
+function issuerEndpoint(value: unknown, name: string, issuer: string, insecure: boolean): string | undefined {
+  if (value === undefined) return undefined;
+  const url = stringOption(value, name);
+  if (!isAllowedIssuerEndpoint(url, { issuer, insecure })) {
+    fail(
+      `"${name}" option must be an https: URL (http: only on 127.0.0.1 or localhost${insecure ? `, or on ${new URL(issuer).origin} with allowInsecureIssuer` : ''}) ` +
+        `(got ${describeValue(url)})`,
+    );
+  }
+  return url;
+}
+
+function resolveIntrospection(options: IntrospectionOptions | undefined, prefix: string, issuer: string, insecure: boolean): ResolvedIntrospection | undefined {
   if (options === undefined) return undefined;
-  if (options === null || typeof options !== 'object' || options.auth === null || typeof options.auth !== 'object') {
-    fail(`"${prefix}introspection.auth" option is required: { type: "client_secret_basic", clientId, clientSecret } or { type: "private_key_jwt", keyFile }`);
+  const authShape = '{ type: "client_secret_basic", clientId, clientSecret } or { type: "private_key_jwt", keyFile }';
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    fail(`"${prefix}introspection" option must be an object { auth, endpoint?, maxTtl?, inactiveTtl?, cacheMax?, cache? } (got ${describeValue(options)})`);
+  }
+  checkKeys(options, INTROSPECTION_KEYS, `${prefix}introspection.`);
+  if (options.auth === null || typeof options.auth !== 'object' || Array.isArray(options.auth)) {
+    fail(`"${prefix}introspection.auth" option is required: ${authShape} (got ${describeValue(options.auth)})`);
   }
   const { auth } = options;
   let resolvedAuth: ResolvedIntrospection['auth'];
   if (auth.type === 'client_secret_basic') {
+    checkKeys(auth, AUTH_KEYS.client_secret_basic, `${prefix}introspection.auth.`);
     resolvedAuth = {
       type: 'client_secret_basic',
-      clientId: nonEmptyString(auth.clientId, `${prefix}introspection.auth.clientId`),
-      clientSecret: nonEmptyString(auth.clientSecret, `${prefix}introspection.auth.clientSecret`),
+      clientId: stringOption(auth.clientId, `${prefix}introspection.auth.clientId`),
+      clientSecret: stringOption(auth.clientSecret, `${prefix}introspection.auth.clientSecret`, true),
     };
   } else if (auth.type === 'private_key_jwt') {
+    checkKeys(auth, AUTH_KEYS.private_key_jwt, `${prefix}introspection.auth.`);
     if (auth.keyFile === undefined) fail(`"${prefix}introspection.auth.keyFile" option is required for private_key_jwt (the API application key JSON, or its path)`);
     resolvedAuth = { type: 'private_key_jwt', key: loadApplicationKey(auth.keyFile, `${prefix}introspection.auth.keyFile`) };
   } else {
-    fail(`"${prefix}introspection.auth.type" option must be "client_secret_basic" or "private_key_jwt"`);
+    fail(`"${prefix}introspection.auth.type" option must be "client_secret_basic" or "private_key_jwt" (got ${describeValue((auth as { type?: unknown }).type)})`);
   }
   return Object.freeze({
     auth: resolvedAuth,
-    endpoint: endpoint(options.endpoint, `${prefix}introspection.endpoint`),
-    maxTtl: integerInRange(options.maxTtl, `${prefix}introspection.maxTtl`, 30_000, 0, 300_000),
-    inactiveTtl: integerInRange(options.inactiveTtl, `${prefix}introspection.inactiveTtl`, 5000, 0, 60_000),
-    cacheMax: integerInRange(options.cacheMax, `${prefix}introspection.cacheMax`, 10_000, 1, 10_000_000),
-    cache: options.cache,
+    endpoint: issuerEndpoint(options.endpoint, `${prefix}introspection.endpoint`, issuer, insecure),
+    maxTtl: integerOption(options.maxTtl, `${prefix}introspection.maxTtl`, 30_000, 0, 300_000),
+    inactiveTtl: integerOption(options.inactiveTtl, `${prefix}introspection.inactiveTtl`, 5000, 0, 60_000),
+    cacheMax: integerOption(options.cacheMax, `${prefix}introspection.cacheMax`, 10_000, 1, 10_000_000),
+    cache: withMethods(options.cache, `${prefix}introspection.cache`, ['get', 'set', 'delete'], 'a TokenCache such as a RedisTokenCache'),
     ...resolveIntrospectionLimits(options, `${prefix}introspection.`),
   });
 }

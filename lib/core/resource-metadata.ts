@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { BearerMethod } from './bearer.js';
-import { ResourceServerOptionsError } from './errors.js';
+import { checkKeys, describeValue, fail } from './option-checks.js';
 import { isAllowedEndpoint } from './url.js';
 
 /** RFC 9728 protected-resource metadata to publish. */
@@ -29,6 +29,14 @@ export interface ResourceMetadata {
 
 const WELL_KNOWN = '/.well-known/oauth-protected-resource';
 
+const METADATA_KEYS = Object.keys({
+  resource: true,
+  authorizationServers: true,
+  scopesSupported: true,
+  resourceName: true,
+  resourceDocumentation: true,
+} satisfies Record<keyof ResourceMetadataOptions, true>);
+
 /**
  * Validates the options and builds the document. The metadata URL inserts
  * `/.well-known/oauth-protected-resource` between the host and the path of the resource
@@ -40,17 +48,21 @@ export function resolveResourceMetadata(
   bearerMethods: readonly BearerMethod[],
   dpop?: { readonly algorithms: readonly string[]; readonly required: boolean },
 ): ResourceMetadata {
-  const fail = (message: string): never => {
-    throw new ResourceServerOptionsError(message);
-  };
-  if (options === null || typeof options !== 'object' || typeof options.resource !== 'string') {
-    fail('"resourceMetadata.resource" option is required: the URL that identifies this API');
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    fail(`"resourceMetadata" option must be an object { resource, authorizationServers?, scopesSupported?, resourceName?, resourceDocumentation? } (got ${describeValue(options)})`);
   }
-  if (!isAllowedEndpoint(options.resource)) fail('"resourceMetadata.resource" option must be an https: URL (http: only on 127.0.0.1 or localhost)');
+  checkKeys(options, METADATA_KEYS, 'resourceMetadata.');
+  if (typeof options.resource !== 'string') {
+    fail(`"resourceMetadata.resource" option is required: the URL that identifies this API, e.g. "https://api.acme.com" (got ${describeValue(options.resource)})`);
+  }
+  if (!isAllowedEndpoint(options.resource)) {
+    fail(`"resourceMetadata.resource" option must be an https: URL (http: only on 127.0.0.1 or localhost) (got ${describeValue(options.resource)})`);
+  }
   const resource = new URL(options.resource);
-  if (resource.search || resource.hash || options.resource.includes('#')) fail('"resourceMetadata.resource" option must have no query or fragment');
+  if (resource.search || resource.hash || /[?#]/.test(options.resource)) fail('"resourceMetadata.resource" option must have no query or fragment');
   const servers = options.authorizationServers ?? issuers;
-  if (!Array.isArray(servers) || servers.length === 0 || servers.some((s) => typeof s !== 'string' || !isAllowedEndpoint(s))) {
+  // The trusted issuers were checked already (an allowInsecureIssuer one included).
+  if (!Array.isArray(servers) || servers.length === 0 || servers.some((s) => typeof s !== 'string' || !(issuers.includes(s) || isAllowedEndpoint(s)))) {
     fail('"resourceMetadata.authorizationServers" option must be a non-empty list of https: issuer URLs');
   }
   for (const name of ['scopesSupported'] as const) {
@@ -59,7 +71,10 @@ export function resolveResourceMetadata(
       fail(`"resourceMetadata.${name}" option must be a list of non-empty strings`);
     }
   }
-  if (options.resourceDocumentation !== undefined && !isAllowedEndpoint(options.resourceDocumentation)) {
+  if (options.resourceName !== undefined && (typeof options.resourceName !== 'string' || options.resourceName === '')) {
+    fail(`"resourceMetadata.resourceName" option must be a non-empty string (got ${describeValue(options.resourceName)})`);
+  }
+  if (options.resourceDocumentation !== undefined && (typeof options.resourceDocumentation !== 'string' || !isAllowedEndpoint(options.resourceDocumentation))) {
     fail('"resourceMetadata.resourceDocumentation" option must be an https: URL');
   }
   const resourcePath = resource.pathname === '/' ? '' : resource.pathname.replace(/\/$/, '');

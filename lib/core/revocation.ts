@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { checkKeys, describeValue, fail, integerOption } from './option-checks.js';
 import { hashToken } from './token-hash.js';
 
 /** What is checked against the revocation list for every request (cache hits too). */
@@ -42,8 +43,10 @@ export class MemoryRevocationList implements RevocationList {
   readonly #defaultTtl: number;
 
   constructor(options: MemoryRevocationListOptions = {}) {
-    this.#defaultTtl = options.defaultTtl ?? 24 * 60 * 60 * 1000;
-    this.#entries = new LRUCache<string, number>({ max: options.max ?? 100_000 });
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) fail(`MemoryRevocationList options must be an object { max?, defaultTtl? } (got ${describeValue(options)})`);
+    checkKeys(options, ['max', 'defaultTtl']);
+    this.#defaultTtl = integerOption(options.defaultTtl, 'defaultTtl', 24 * 60 * 60 * 1000, 1000, 366 * 24 * 60 * 60 * 1000);
+    this.#entries = new LRUCache<string, number>({ max: integerOption(options.max, 'max', 100_000, 1, 100_000_000) });
   }
 
   isRevoked(check: RevocationCheck): boolean {
@@ -56,11 +59,59 @@ export class MemoryRevocationList implements RevocationList {
     return false;
   }
 
+  /** Adds a revocation. Throws `ResourceServerOptionsError` for a target of the wrong shape. */
   revoke(target: RevocationTarget): void {
-    const ttl = target.until ? Math.max(1, target.until.getTime() - Date.now()) : this.#defaultTtl;
-    if ('token' in target) this.#entries.set(`t:${hashToken(target.token)}`, 0, { ttl });
-    else if ('tokenHash' in target) this.#entries.set(`t:${target.tokenHash}`, 0, { ttl });
-    else if ('jti' in target) this.#entries.set(`j:${target.jti}`, 0, { ttl });
-    else this.#entries.set(`s:${target.subject}`, target.issuedBefore.getTime(), { ttl });
+    const entry = revocationEntry(target);
+    const ttl = entry.until === undefined ? this.#defaultTtl : Math.max(1, entry.until - Date.now());
+    this.#entries.set(entry.key, entry.value, { ttl });
   }
+}
+
+/** One revocation, checked: its key (`t:`, `j:`, `s:` and the hash, jti or subject), its value, the token hash if known. */
+export interface RevocationEntry {
+  readonly key: string;
+  /** 0, or for a subject `issuedBefore` in epoch ms. */
+  readonly value: number;
+  readonly tokenHash: string | undefined;
+  /** `until` in epoch ms, if given. */
+  readonly until: number | undefined;
+}
+
+const TARGET_SHAPES = 'a revocation target is { token }, { tokenHash }, { jti } or { subject, issuedBefore }, each with an optional until (a Date)';
+
+/**
+ * Checks a {@link RevocationTarget} and turns it into the entry both revocation lists
+ * store. Throws `ResourceServerOptionsError` (`ERR_INVALID_OPTIONS`) naming what is
+ * wrong.
+ *
+ * @example
+ * revocationEntry({ jti: 'V2_123' }); // { key: 'j:V2_123', value: 0, tokenHash: undefined, until: undefined }
+ */
+export function revocationEntry(target: RevocationTarget): RevocationEntry {
+  if (target === null || typeof target !== 'object' || Array.isArray(target)) fail(`revoke(): ${TARGET_SHAPES} (got ${describeValue(target)})`);
+  const untilValue: unknown = target.until;
+  if (untilValue !== undefined && !(untilValue instanceof Date && Number.isFinite(untilValue.getTime()))) {
+    fail(`revoke(): "until" must be a valid Date (got ${describeValue(untilValue)})`);
+  }
+  const until = untilValue === undefined ? undefined : untilValue.getTime();
+  if ('token' in target) {
+    const tokenHash = hashToken(nonEmpty(target.token, 'token', true));
+    return { key: `t:${tokenHash}`, value: 0, tokenHash, until };
+  }
+  if ('tokenHash' in target) {
+    const tokenHash = nonEmpty(target.tokenHash, 'tokenHash');
+    return { key: `t:${tokenHash}`, value: 0, tokenHash, until };
+  }
+  if ('jti' in target) return { key: `j:${nonEmpty(target.jti, 'jti')}`, value: 0, tokenHash: undefined, until };
+  if ('subject' in target) {
+    const before: unknown = target.issuedBefore;
+    if (!(before instanceof Date && Number.isFinite(before.getTime()))) fail(`revoke(): "issuedBefore" must be a valid Date (got ${describeValue(before)})`);
+    return { key: `s:${nonEmpty(target.subject, 'subject')}`, value: before.getTime(), tokenHash: undefined, until };
+  }
+  return fail(`revoke(): ${TARGET_SHAPES}`);
+}
+
+function nonEmpty(value: unknown, name: string, secret = false): string {
+  if (typeof value !== 'string' || value === '') fail(`revoke(): "${name}" must be a non-empty string (got ${describeValue(value, secret)})`);
+  return value;
 }

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { checkKeys, describeValue, fail, integerOption } from './option-checks.js';
 
 /**
  * A store of verification results keyed by the SHA-256 of a token (never the token).
@@ -28,10 +29,9 @@ export class MemoryTokenCache<V extends object> implements TokenCache<V> {
   readonly #lru: LRUCache<string, V>;
 
   constructor(options: MemoryTokenCacheOptions = {}) {
-    const max = options.max ?? 10_000;
-    if (!Number.isInteger(max) || max < 1) {
-      throw new TypeError('"max" option must be a positive integer');
-    }
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) fail(`MemoryTokenCache options must be an object { max? } (got ${describeValue(options)})`);
+    checkKeys(options, ['max']);
+    const max = integerOption(options.max, 'max', 10_000, 1, 100_000_000);
     this.#lru = new LRUCache<string, V>({ max, ttlAutopurge: false, allowStale: false });
   }
 

@@ -8,7 +8,7 @@
  * import { RedisRevocationList, RedisTokenCache, redisClientOptions } from 'zitadel-resource-server/redis';
  *
  * const redis = new Redis(process.env.REDIS_URL!, { ...redisClientOptions });
- * const cache = new RedisTokenCache({ redis });
+ * const cache = new RedisTokenCache({ redis, secret: process.env.ZRS_CACHE_SECRET! }); // openssl rand -base64 32
  * const revocation = new RedisRevocationList({ redis, cache });
  * const rs = createResourceServer({ issuer, audience, introspection: { auth, cache }, revocation });
  * ```
@@ -21,5 +21,6 @@ export { RedisRevocationList } from './redis-revocation-list.js';
 export type { RedisRevocationListOptions } from './redis-revocation-list.js';
 export { RedisDpopReplayCache } from './redis-dpop-replay-cache.js';
 export type { RedisConnectionOptions } from './options.js';
+export type { RedisSecret } from './integrity.js';
 export { RedisUnavailableError } from './errors.js';
 export { redisClientOptions } from './client-options.js';

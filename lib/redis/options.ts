@@ -1,9 +1,11 @@
 import type { Redis } from 'ioredis';
-import { ResourceServerOptionsError } from '../core/errors.js';
 import { consoleLogger } from '../core/logger.js';
 import type { Logger } from '../core/logger.js';
+import { describeValue, fail, integerOption } from '../core/option-checks.js';
 
-/** Options shared by the Redis cache and the Redis revocation list. */
+export { fail, integerOption };
+
+/** Options shared by the Redis cache, the Redis revocation list and the Redis DPoP replay cache. */
 export interface RedisConnectionOptions {
   /**
    * Your ioredis client (ioredis 5.4+ or 6). Commands run on it; the revocation list also
@@ -27,6 +29,15 @@ export interface RedisConnectionOptions {
   readonly logger?: Logger;
 }
 
+/** The keys of {@link RedisConnectionOptions}, for the unknown-option check. */
+export const CONNECTION_KEYS: readonly string[] = Object.keys({
+  redis: true,
+  prefix: true,
+  commandTimeout: true,
+  logger: true,
+} satisfies Record<keyof RedisConnectionOptions, true>);
+
+/** {@link RedisConnectionOptions} after validation, defaults filled in. */
 export interface ResolvedConnection {
   readonly redis: Redis;
   readonly prefix: string;
@@ -34,29 +45,18 @@ export interface ResolvedConnection {
   readonly logger: Logger;
 }
 
-export function fail(message: string): never {
-  throw new ResourceServerOptionsError(message);
-}
-
-export function integerOption(value: unknown, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    fail(`"${name}" option must be an integer from ${min} to ${max} (got ${String(value)})`);
-  }
-  return value;
-}
-
+/** Validates the options every Redis store shares; throws `ResourceServerOptionsError` naming the option. */
 export function resolveConnection(options: RedisConnectionOptions): ResolvedConnection {
-  if (options === null || typeof options !== 'object') fail('options must be an object with at least "redis" (an ioredis client)');
+  if (options === null || typeof options !== 'object') fail(`options must be an object with at least "redis" (an ioredis client) (got ${describeValue(options)})`);
   const redis = options.redis as unknown as Record<string, unknown> | null | undefined;
   if (redis === null || typeof redis !== 'object' || typeof redis.get !== 'function' || typeof redis.duplicate !== 'function') {
-    fail('"redis" option must be an ioredis client (new Redis(url, redisClientOptions))');
+    fail(`"redis" option must be an ioredis client (new Redis(url, redisClientOptions)) (got ${describeValue(redis)})`);
   }
   const prefix = options.prefix ?? 'zrs:';
-  if (typeof prefix !== 'string' || prefix === '' || /\s/.test(prefix)) fail('"prefix" option must be a non-empty string without spaces, e.g. "zrs:"');
+  if (typeof prefix !== 'string' || prefix === '' || /\s/.test(prefix)) fail(`"prefix" option must be a non-empty string without spaces, e.g. "zrs:" (got ${describeValue(prefix)})`);
   const logger = options.logger ?? consoleLogger;
   if (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function' || typeof logger.error !== 'function') {
-    fail('"logger" option must have warn() and error() methods');
+    fail(`"logger" option must have warn() and error() methods (got ${describeValue(logger)})`);
   }
   return {
     redis: options.redis,

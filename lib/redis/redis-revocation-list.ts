@@ -1,10 +1,11 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { ThrottledLog } from '../core/logger.js';
+import { checkKeys } from '../core/option-checks.js';
+import { revocationEntry } from '../core/revocation.js';
 import type { RevocationCheck, RevocationList, RevocationTarget } from '../core/revocation.js';
-import { hashToken } from '../core/token-hash.js';
 import { describeError, RedisCommandRunner } from './command-runner.js';
-import { fail, integerOption, resolveConnection } from './options.js';
+import { CONNECTION_KEYS, fail, integerOption, resolveConnection } from './options.js';
 import type { RedisConnectionOptions } from './options.js';
 import type { RedisTokenCache } from './redis-token-cache.js';
 
@@ -54,12 +55,7 @@ return 1
 
 const LOG_INTERVAL_MS = 60_000;
 
-/** One revocation, as stored: the key, its value (issuedBefore ms for subjects), the token hash if known. */
-interface Entry {
-  readonly key: string;
-  readonly value: string;
-  readonly tokenHash: string | undefined;
-}
+const LIST_KEYS = [...CONNECTION_KEYS, 'defaultTtl', 'l1Ttl', 'l1Max', 'cache'];
 
 /**
  * A {@link RevocationList} shared by every instance through Redis. Entries (by token hash,
@@ -72,6 +68,12 @@ interface Entry {
  * memory are used only while the subscriber connection is up): the resource server's
  * `revocationUnavailable` option decides between going on with a warning and a 503.
  *
+ * Entries carry no MAC, on purpose: a forged entry can only refuse tokens (denial), and a
+ * deleted one un-revokes — which no MAC can prevent; a MAC whose failure meant "not
+ * revoked" would add a way to fail open. Whoever can write to this Redis can therefore
+ * un-revoke: use a Redis that only your API instances (and your revoking tools) can write
+ * to (SECURITY.md, "What the Redis store is trusted with").
+ *
  * Call {@link RedisRevocationList.close} at shutdown: it ends the subscriber connection
  * (your own client is yours to quit).
  *
@@ -80,7 +82,7 @@ interface Entry {
  * import { RedisRevocationList, RedisTokenCache, redisClientOptions } from 'zitadel-resource-server/redis';
  *
  * const redis = new Redis(process.env.REDIS_URL!, { ...redisClientOptions });
- * const cache = new RedisTokenCache({ redis });
+ * const cache = new RedisTokenCache({ redis, secret: process.env.ZRS_CACHE_SECRET! });
  * const revocation = new RedisRevocationList({ redis, cache });
  * const rs = createResourceServer({ issuer, audience, introspection: { auth, cache }, revocation });
  * await rs.revoke({ jti: 'V2_123' });          // refused by every instance from now on
@@ -107,6 +109,7 @@ export class RedisRevocationList implements RevocationList {
 
   constructor(options: RedisRevocationListOptions) {
     const connection = resolveConnection(options);
+    checkKeys(options, LIST_KEYS);
     this.#commands = new RedisCommandRunner(connection.redis, connection.commandTimeout);
     this.#prefix = `${connection.prefix}r:`;
     this.#channel = `${connection.prefix}revocations`;
@@ -159,13 +162,13 @@ export class RedisRevocationList implements RevocationList {
    * not be in force: retry).
    */
   async revoke(target: RevocationTarget): Promise<void> {
-    const entry = this.#entry(target);
-    const until = target.until;
-    const ttl = until === undefined ? this.#defaultTtl : Math.max(1, Math.ceil(until.getTime() - Date.now()));
+    const entry = revocationEntry(target);
+    const key = `${this.#prefix}${entry.key}`;
+    const ttl = entry.until === undefined ? this.#defaultTtl : Math.max(1, Math.ceil(entry.until - Date.now()));
     const message = JSON.stringify(entry.tokenHash === undefined ? {} : { tokenHash: entry.tokenHash });
-    const keys = entry.tokenHash !== undefined && this.#cache ? [entry.key, this.#cache.redisKey(entry.tokenHash)] : [entry.key];
+    const keys = entry.tokenHash !== undefined && this.#cache ? [key, this.#cache.redisKey(entry.tokenHash)] : [key];
     try {
-      await this.#commands.run((redis) => redis.eval(REVOKE_SCRIPT, keys.length, ...keys, entry.value, String(ttl), this.#channel, message));
+      await this.#commands.run((redis) => redis.eval(REVOKE_SCRIPT, keys.length, ...keys, String(entry.value), String(ttl), this.#channel, message));
     } finally {
       this.#forget(entry.tokenHash);
     }
@@ -251,36 +254,6 @@ export class RedisRevocationList implements RevocationList {
     this.#l1?.clear();
     if (tokenHash !== undefined) this.#cache?.evictLocal(tokenHash);
   }
-
-  #entry(target: RevocationTarget): Entry {
-    if (target === null || typeof target !== 'object') throw new TypeError(TARGET_SHAPES);
-    const until: unknown = target.until;
-    if (until !== undefined && !(until instanceof Date && Number.isFinite(until.getTime()))) {
-      throw new TypeError('"until" must be a valid Date');
-    }
-    if ('token' in target) {
-      const tokenHash = hashToken(nonEmpty(target.token, 'token'));
-      return { key: `${this.#prefix}t:${tokenHash}`, value: '0', tokenHash };
-    }
-    if ('tokenHash' in target) {
-      const tokenHash = nonEmpty(target.tokenHash, 'tokenHash');
-      return { key: `${this.#prefix}t:${tokenHash}`, value: '0', tokenHash };
-    }
-    if ('jti' in target) return { key: `${this.#prefix}j:${nonEmpty(target.jti, 'jti')}`, value: '0', tokenHash: undefined };
-    if ('subject' in target) {
-      const before: unknown = target.issuedBefore;
-      if (!(before instanceof Date && Number.isFinite(before.getTime()))) throw new TypeError('"issuedBefore" must be a valid Date');
-      return { key: `${this.#prefix}s:${nonEmpty(target.subject, 'subject')}`, value: String(before.getTime()), tokenHash: undefined };
-    }
-    throw new TypeError(TARGET_SHAPES);
-  }
-}
-
-const TARGET_SHAPES = 'A revocation target is { token }, { tokenHash }, { jti } or { subject, issuedBefore }, each with an optional until';
-
-function nonEmpty(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value === '') throw new TypeError(`"${name}" must be a non-empty string`);
-  return value;
 }
 
 /** Same rules as the memory list: token hash, jti, or a subject revoked for tokens issued before a time. */

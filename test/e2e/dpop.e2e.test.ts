@@ -8,6 +8,8 @@ import type { RunningApp } from '../support/apps.js';
 import { send } from '../support/send.js';
 
 const ALGS = 'ES256 ES384 ES512 PS256 RS256 EdDSA';
+/** The origin clients call the API at (dpop.origins): proofs name it, requests carry its Host. */
+const ORIGIN = 'http://orders.acme.test';
 
 describe.each(APP_KINDS)('DPoP (RFC 9449) on %s', (kind) => {
   let issuer: TestIssuer;
@@ -24,8 +26,8 @@ describe.each(APP_KINDS)('DPoP (RFC 9449) on %s', (kind) => {
     jwk = await exportJWK(pair.publicKey);
     jkt = await calculateJwkThumbprint(jwk, 'sha256');
     const options = { issuer: issuer.issuer, audience: 'test-project', projectId: 'test-project' };
-    app = await startApp(kind, { ...options, dpop: {} });
-    strict = await startApp(kind, { ...options, dpop: { required: true } });
+    app = await startApp(kind, { ...options, dpop: { origins: [ORIGIN] } });
+    strict = await startApp(kind, { ...options, dpop: { origins: [ORIGIN], required: true } });
   });
   afterAll(async () => {
     await Promise.all([app.close(), strict.close()]);
@@ -45,20 +47,20 @@ describe.each(APP_KINDS)('DPoP (RFC 9449) on %s', (kind) => {
   }
 
   function call(base: RunningApp, path: string, token: string, dpopProof?: string, scheme = 'DPoP') {
-    const headers: [string, string][] = [['authorization', `${scheme} ${token}`]];
+    const headers: [string, string][] = [['host', new URL(ORIGIN).host], ['authorization', `${scheme} ${token}`]];
     if (dpopProof) headers.push(['dpop', dpopProof]);
     return send(`${base.url}${path}`, { headers });
   }
 
   it('accepts a DPoP-bound token with a valid proof', async () => {
     const token = await issuer.mintJwt({ cnf: { jkt } });
-    const response = await call(app, '/me', token, await proof(`${app.url}/me`, token));
+    const response = await call(app, '/me', token, await proof(`${ORIGIN}/me`, token));
     expect(response.status).toBe(200);
   });
 
   it('refuses a replayed proof', async () => {
     const token = await issuer.mintJwt({ cnf: { jkt } });
-    const once = await proof(`${app.url}/me`, token);
+    const once = await proof(`${ORIGIN}/me`, token);
     expect((await call(app, '/me', token, once)).status).toBe(200);
     const replay = await call(app, '/me', token, once);
     expect(replay.status).toBe(401);
@@ -73,7 +75,7 @@ describe.each(APP_KINDS)('DPoP (RFC 9449) on %s', (kind) => {
     ['an old iat', () => ({ iat: Math.floor(Date.now() / 1000) - 600 }), 'The DPoP proof is too old'],
   ])('refuses a proof for %s', async (_name, change, description) => {
     const token = await issuer.mintJwt({ cnf: { jkt } });
-    const target = `${app.url}/me`;
+    const target = `${ORIGIN}/me`;
     const overrides = change(target) as { url?: string; htm?: string; iat?: number };
     const response = await call(app, '/me', token, await proof(overrides.url ?? target, token, overrides));
     expect(response.status).toBe(401);
@@ -83,10 +85,10 @@ describe.each(APP_KINDS)('DPoP (RFC 9449) on %s', (kind) => {
   it('refuses a proof for another token, a missing proof, and a proof signed by another key', async () => {
     const token = await issuer.mintJwt({ cnf: { jkt } });
     const other = await issuer.mintJwt({ cnf: { jkt } });
-    expect((await call(app, '/me', token, await proof(`${app.url}/me`, other))).headers['www-authenticate']).toContain('(ath)');
+    expect((await call(app, '/me', token, await proof(`${ORIGIN}/me`, other))).headers['www-authenticate']).toContain('(ath)');
     expect((await call(app, '/me', token)).headers['www-authenticate']).toContain('A DPoP proof is required');
     const attacker = await generateKeyPair('ES256', { extractable: true });
-    const foreign = await proof(`${app.url}/me`, token, { signWith: attacker.privateKey, jwk: await exportJWK(attacker.publicKey) });
+    const foreign = await proof(`${ORIGIN}/me`, token, { signWith: attacker.privateKey, jwk: await exportJWK(attacker.publicKey) });
     const response = await call(app, '/me', token, foreign);
     expect(response.status).toBe(401);
     expect(response.headers['www-authenticate']).toBe(

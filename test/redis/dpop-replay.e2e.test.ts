@@ -43,8 +43,8 @@ describe('DPoP replay cache on Redis', () => {
     keys = await generateKeyPair('ES256', { extractable: true });
     jkt = await calculateJwkThumbprint(await exportJWK(keys.publicKey), 'sha256');
     const options = { issuer: issuer.issuer, audience: 'test-project', projectId: 'test-project' };
-    a = await startApp('express', { ...options, dpop: { replayCache: new RedisDpopReplayCache({ redis, prefix }) } });
-    b = await startApp('nest-express', { ...options, dpop: { replayCache: new RedisDpopReplayCache({ redis, prefix }) } });
+    a = await startApp('express', { ...options, dpop: { origins: [`http://${PUBLIC_HOST}`], replayCache: new RedisDpopReplayCache({ redis, prefix }) } });
+    b = await startApp('nest-express', { ...options, dpop: { origins: [`http://${PUBLIC_HOST}`], replayCache: new RedisDpopReplayCache({ redis, prefix }) } });
   });
   afterAll(async () => {
     await Promise.all([a.close(), b.close()]);
@@ -81,6 +81,22 @@ describe('DPoP replay cache on Redis', () => {
     }
   });
 
+  it('keeps a proof id for the proof\'s whole lifetime, counted from its iat (maxAge + clockTolerance)', async () => {
+    const token = await issuer.mintJwt({ cnf: { jkt } });
+    const once = await proof(token);
+    expect((await call(a, token, once)).status).toBe(200);
+    const ttls = await Promise.all([...(await scanAll(redis, prefix)).keys()].map((key) => redis.pttl(key)));
+    // iat is this second: acceptable for 60 + 5 s from it, so at most 65 s and more than 60 s are left.
+    expect(Math.max(...ttls)).toBeGreaterThan(60_000);
+    expect(Math.max(...ttls)).toBeLessThanOrEqual(65_001);
+  });
+
+  it('refuses a misspelled option', () => {
+    expect(() => new RedisDpopReplayCache({ redis, prefx: 'x' } as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTIONS', message: 'Unknown option "prefx": did you mean "prefix"?' }),
+    );
+  });
+
   it('refuses DPoP requests with 503 when Redis cannot confirm a proof is fresh', async () => {
     const unreachable = new Redis('redis://127.0.0.1:1', { ...redisClientOptions, lazyConnect: true, retryStrategy: () => null });
     unreachable.on('error', () => undefined);
@@ -88,7 +104,10 @@ describe('DPoP replay cache on Redis', () => {
       issuer: issuer.issuer,
       audience: 'test-project',
       logger: { warn: () => undefined, error: () => undefined },
-      dpop: { replayCache: new RedisDpopReplayCache({ redis: unreachable, prefix, logger: { warn: () => undefined, error: () => undefined } }) },
+      dpop: {
+        origins: [`http://${PUBLIC_HOST}`],
+        replayCache: new RedisDpopReplayCache({ redis: unreachable, prefix, logger: { warn: () => undefined, error: () => undefined } }),
+      },
     });
     try {
       const token = await issuer.mintJwt({ cnf: { jkt } });

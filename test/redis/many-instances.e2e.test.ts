@@ -106,7 +106,9 @@ describe('many instances sharing Redis', () => {
     const ttl = await admin.pttl(`${prefix}c:${hashToken(token)}`);
     expect(ttl).toBeGreaterThan(20_000);
     expect(ttl).toBeLessThanOrEqual(30_000);
-    const value = JSON.parse(stored.get(`${prefix}c:${hashToken(token)}`)!) as { e: number; v: { result: { active: boolean } } };
+    const sealed = stored.get(`${prefix}c:${hashToken(token)}`)!;
+    expect(sealed).toMatch(/^v1\.[A-Za-z0-9_-]{43}\./); // authenticated with the deployment's secret
+    const value = JSON.parse(sealed.slice(47)) as { e: number; v: { result: { active: boolean } } };
     expect(value.v.result.active).toBe(true);
   });
 

@@ -3,7 +3,7 @@ import { hashToken } from '../../lib/core/token-hash.js';
 import type { RevocationCheck } from '../../lib/core/revocation.js';
 import { RedisRevocationList, RedisTokenCache, RedisUnavailableError } from '../../lib/redis/index.js';
 import { LogCapture } from '../support/log-capture.js';
-import { connectRedis, deleteAll, scanAll, uniquePrefix, waitFor } from './redis-support.js';
+import { CACHE_SECRET, connectRedis, deleteAll, scanAll, uniquePrefix, waitFor } from './redis-support.js';
 
 const HOUR = 60 * 60 * 1000;
 
@@ -44,10 +44,19 @@ describe('RedisRevocationList', () => {
     expect(() => new RedisRevocationList({ redis, l1Ttl: 60_000 })).toThrow(/"l1Ttl"/);
     expect(() => new RedisRevocationList({ redis: {} as Redis })).toThrow(/"redis"/);
     const revocations = await list();
-    await expect(revocations.revoke({ jti: '' })).rejects.toThrow(TypeError);
-    await expect(revocations.revoke({ subject: 'u', issuedBefore: new Date(Number.NaN) })).rejects.toThrow(/issuedBefore/);
-    await expect(revocations.revoke({ jti: 'x', until: 'tomorrow' as unknown as Date })).rejects.toThrow(/until/);
-    await expect(revocations.revoke({} as never)).rejects.toThrow(/revocation target/);
+    const refused = (message: string) => ({ code: 'ERR_INVALID_OPTIONS', name: 'ResourceServerOptionsError', message });
+    await expect(revocations.revoke({ jti: '' })).rejects.toMatchObject(refused('revoke(): "jti" must be a non-empty string (got an empty string)'));
+    await expect(revocations.revoke({ subject: 'u', issuedBefore: new Date(Number.NaN) })).rejects.toMatchObject(
+      refused('revoke(): "issuedBefore" must be a valid Date (got an object)'),
+    );
+    await expect(revocations.revoke({ jti: 'x', until: 'tomorrow' as unknown as Date })).rejects.toMatchObject(
+      refused('revoke(): "until" must be a valid Date (got the string "tomorrow")'),
+    );
+    await expect(revocations.revoke({} as never)).rejects.toMatchObject(
+      refused('revoke(): a revocation target is { token }, { tokenHash }, { jti } or { subject, issuedBefore }, each with an optional until (a Date)'),
+    );
+    expect(() => new RedisRevocationList({ redis, defaultTTL: 1000 } as never)).toThrow(expect.objectContaining(refused('Unknown option "defaultTTL": did you mean "defaultTtl"?')));
+    expect(() => new RedisRevocationList({ redis, l1Max: '5' } as never)).toThrow(expect.objectContaining(refused('"l1Max" option must be an integer from 1 to 10000000 (got the string "5")')));
   });
 
   it('matches like the memory list: token, token hash, jti, subject issued before a time', async () => {
@@ -120,8 +129,8 @@ describe('RedisRevocationList', () => {
   });
 
   it('purges a linked cache: the entry in Redis and in every instance\'s memory', async () => {
-    const cacheHere = new RedisTokenCache<{ n: number }>({ redis, prefix });
-    const cacheThere = new RedisTokenCache<{ n: number }>({ redis, prefix });
+    const cacheHere = new RedisTokenCache<{ n: number }>({ redis, prefix, secret: CACHE_SECRET });
+    const cacheThere = new RedisTokenCache<{ n: number }>({ redis, prefix, secret: CACHE_SECRET });
     const here = await list({ cache: cacheHere });
     await list({ cache: cacheThere });
     const hash = hashToken('cached-token');

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
@@ -18,6 +18,9 @@ import type { AppKind, RunningApp } from '../support/apps.js';
 import { LogCapture } from '../support/log-capture.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** The cache secret of this run (generated, never committed): every instance of a test shares it. */
+export const CACHE_SECRET = randomBytes(32).toString('base64');
 
 /** Errors emitted by clients made here (a client without a listener prints "Unhandled error event"). */
 export const clientErrors: unknown[] = [];
@@ -174,7 +177,7 @@ export async function startRedisInstance(options: {
   const { issuer, prefix } = options;
   const logs = new LogCapture();
   const redis = await connectRedis(options.url);
-  const cache = new RedisTokenCache({ redis, prefix, logger: logs });
+  const cache = new RedisTokenCache({ redis, prefix, logger: logs, secret: CACHE_SECRET });
   const revocation = new RedisRevocationList({ redis, prefix, logger: logs, ...(options.linkCache === false ? {} : { cache }) });
   await revocation.ready();
   const app = await startApp(

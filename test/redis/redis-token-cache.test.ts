@@ -4,7 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { RedisTokenCache, RedisUnavailableError } from '../../lib/redis/index.js';
 import { LogCapture } from '../support/log-capture.js';
-import { connectRedis, deleteAll, scanAll, uniquePrefix, waitFor } from './redis-support.js';
+import { CACHE_SECRET, connectRedis, deleteAll, scanAll, uniquePrefix, waitFor } from './redis-support.js';
 
 interface Value {
   readonly n: number;
@@ -30,7 +30,7 @@ describe('RedisTokenCache', () => {
   });
 
   function cache(options: { l1Ttl?: number; client?: Redis } = {}): RedisTokenCache<Value> {
-    return new RedisTokenCache<Value>({ redis: options.client ?? redis, prefix, logger: logs, l1Ttl: options.l1Ttl });
+    return new RedisTokenCache<Value>({ redis: options.client ?? redis, prefix, logger: logs, l1Ttl: options.l1Ttl, secret: CACHE_SECRET });
   }
 
   it('validates its options once, naming the option', () => {
@@ -42,12 +42,30 @@ describe('RedisTokenCache', () => {
       }
       return undefined;
     };
+    const secret = CACHE_SECRET;
     expect(invalid({})).toEqual({ code: 'ERR_INVALID_OPTIONS', message: expect.stringContaining('"redis"') });
-    expect(invalid({ redis, l1Ttl: -1 })).toEqual({ code: 'ERR_INVALID_OPTIONS', message: expect.stringContaining('"l1Ttl"') });
-    expect(invalid({ redis, l1Max: 0 })).toEqual({ code: 'ERR_INVALID_OPTIONS', message: expect.stringContaining('"l1Max"') });
-    expect(invalid({ redis, prefix: 'a b' })).toEqual({ code: 'ERR_INVALID_OPTIONS', message: expect.stringContaining('"prefix"') });
-    expect(invalid({ redis, commandTimeout: 1.5 })).toEqual({ code: 'ERR_INVALID_OPTIONS', message: expect.stringContaining('"commandTimeout"') });
-    expect(invalid({ redis, logger: {} })).toEqual({ code: 'ERR_INVALID_OPTIONS', message: expect.stringContaining('"logger"') });
+    expect(invalid({ redis, secret, l1Ttl: -1 })).toEqual({ code: 'ERR_INVALID_OPTIONS', message: expect.stringContaining('"l1Ttl"') });
+    expect(invalid({ redis, secret, l1Max: 0 })).toEqual({ code: 'ERR_INVALID_OPTIONS', message: expect.stringContaining('"l1Max"') });
+    expect(invalid({ redis, secret, prefix: 'a b' })).toEqual({ code: 'ERR_INVALID_OPTIONS', message: expect.stringContaining('"prefix"') });
+    expect(invalid({ redis, secret, commandTimeout: 1.5 })).toEqual({ code: 'ERR_INVALID_OPTIONS', message: expect.stringContaining('"commandTimeout"') });
+    expect(invalid({ redis, secret, logger: {} })).toEqual({ code: 'ERR_INVALID_OPTIONS', message: expect.stringContaining('"logger"') });
+    expect(invalid({ redis })).toEqual({
+      code: 'ERR_INVALID_OPTIONS',
+      message:
+        '"secret" option is required: at least 32 random bytes, the same on every instance of this API, e.g. the output of `openssl rand -base64 32` kept like a password. ' +
+        'Entries in Redis are authenticated with it (HMAC-SHA256 over key and value), so that whoever can write to this Redis cannot forge an introspection answer',
+    });
+    expect(invalid({ redis, secret: 'short-secret' })).toEqual({
+      code: 'ERR_INVALID_OPTIONS',
+      message: '"secret" option must be at least 32 bytes (got 12): at least 32 random bytes, the same on every instance of this API, e.g. the output of `openssl rand -base64 32` kept like a password',
+    });
+    expect(invalid({ redis, secret: 12345 })).toEqual({
+      code: 'ERR_INVALID_OPTIONS',
+      message: expect.stringMatching(/^"secret" option must be a string or a Buffer of at least 32 random bytes.* \(got 12345\)$/),
+    });
+    expect(invalid({ redis, secret: [] })).toEqual({ code: 'ERR_INVALID_OPTIONS', message: expect.stringContaining('"secret" option must be a secret or a non-empty list of secrets') });
+    expect(invalid({ redis, secret, maxTtl: 600_000 })).toEqual({ code: 'ERR_INVALID_OPTIONS', message: '"maxTtl" option must be an integer from 1000 to 300000 (got 600000)' });
+    expect(invalid({ redis, secret, l1ttl: 100 })).toEqual({ code: 'ERR_INVALID_OPTIONS', message: 'Unknown option "l1ttl": did you mean "l1Ttl"?' });
   });
 
   it('shares entries between instances through Redis, with the TTL it is given', async () => {
@@ -59,9 +77,12 @@ describe('RedisTokenCache', () => {
     const stored = await scanAll(redis, prefix);
     expect([...stored.keys()]).toEqual([`${prefix}c:hash-1`]);
     expect(one.redisKey('hash-1')).toBe(`${prefix}c:hash-1`);
-    const value = JSON.parse(stored.get(`${prefix}c:hash-1`)!) as { e: number; v: Value };
+    const raw = stored.get(`${prefix}c:hash-1`)!;
+    expect(raw).toMatch(/^v1\.[A-Za-z0-9_-]{43}\.\{/);
+    const value = JSON.parse(raw.slice(47)) as { t: number; e: number; v: Value };
     expect(value.v).toEqual({ n: 1 });
     expect(value.e).toBeGreaterThan(Date.now() + 9000);
+    expect(value.e - value.t).toBe(10_000);
     const ttl = await redis.pttl(`${prefix}c:hash-1`);
     expect(ttl).toBeGreaterThan(9000);
     expect(ttl).toBeLessThanOrEqual(10_000);
@@ -104,15 +125,31 @@ describe('RedisTokenCache', () => {
     expect(await one.get('hash-4')).toEqual({ n: 4 });
   });
 
-  it('ignores an entry that is not its own or has expired, with one warning', async () => {
+  it('ignores an entry without a valid MAC (garbage, unsealed JSON, another secret), with one warning a minute', async () => {
     const one = cache();
+    const otherSecret = new RedisTokenCache<Value>({ redis, prefix, logger: logs, secret: 'another deployment, another secret 0123456789' });
     await redis.set(`${prefix}c:garbage`, 'not json', 'PX', 10_000);
-    await redis.set(`${prefix}c:array`, '[1,2]', 'PX', 10_000);
-    await redis.set(`${prefix}c:expired`, JSON.stringify({ e: Date.now() - 1, v: { n: 5 } }), 'PX', 10_000);
+    await redis.set(`${prefix}c:unsealed`, JSON.stringify({ t: Date.now(), e: Date.now() + 10_000, v: { n: 5 } }), 'PX', 10_000);
+    await otherSecret.set('foreign', { n: 6 }, 10_000);
     expect(await one.get('garbage')).toBeUndefined();
-    expect(await one.get('array')).toBeUndefined();
-    expect(await one.get('expired')).toBeUndefined();
-    expect(logs.lines.filter((line) => line.includes('is not a cache entry'))).toHaveLength(1);
+    expect(await one.get('unsealed')).toBeUndefined();
+    expect(await one.get('foreign')).toBeUndefined();
+    expect(logs.lines.filter((line) => line.includes('has a missing or wrong MAC'))).toEqual([
+      `warn An entry under "${prefix}c:" has a missing or wrong MAC and is ignored: it was written without this cache's "secret" ` +
+        '(another program, an instance with another secret, or a forgery). Give every instance of this API the same secret',
+    ]);
+  });
+
+  it('accepts entries sealed with an older secret while rotating ([new, old]), and seals with the new one', async () => {
+    const oldSecret = CACHE_SECRET;
+    const newSecret = 'the next secret of this deployment, 32+ bytes long';
+    await cache().set('hash-rot', { n: 7 }, 10_000);
+    const rotating = new RedisTokenCache<Value>({ redis, prefix, logger: logs, l1Ttl: 0, secret: [newSecret, oldSecret] });
+    expect(await rotating.get('hash-rot')).toEqual({ n: 7 });
+    await rotating.set('hash-new', { n: 8 }, 10_000);
+    const onlyNew = new RedisTokenCache<Value>({ redis, prefix, logger: logs, l1Ttl: 0, secret: newSecret });
+    expect(await onlyNew.get('hash-new')).toEqual({ n: 8 });
+    expect(await onlyNew.get('hash-rot')).toBeUndefined();
   });
 
   it('never fails get/set when Redis is unreachable: memory only, one warning; delete throws', async () => {
@@ -140,7 +177,7 @@ describe('RedisTokenCache', () => {
     const hung = new Redis({ port, host: '127.0.0.1', enableReadyCheck: false, protocol: 2, disableClientInfo: true, retryStrategy: () => null });
     hung.on('error', () => undefined);
     await waitFor(() => hung.status === 'ready' || hung.status === 'connect', 1000);
-    const one = new RedisTokenCache<Value>({ redis: hung, prefix, logger: logs, commandTimeout: 50 });
+    const one = new RedisTokenCache<Value>({ redis: hung, prefix, logger: logs, commandTimeout: 50, secret: CACHE_SECRET });
     const started = performance.now();
     expect(await one.get('hash-7')).toBeUndefined();
     const elapsed = performance.now() - started;

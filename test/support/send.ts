@@ -17,7 +17,9 @@ export function send(
   options: { method?: string; headers?: [string, string][]; body?: string } = {},
 ): Promise<Sent> {
   const started = performance.now();
-  const flat: string[] = ['host', new URL(url).host];
+  // The Host of the URL, unless the caller sends its own (a public host behind a proxy).
+  const ownHost = options.headers?.some(([name]) => name.toLowerCase() === 'host') === true;
+  const flat: string[] = ownHost ? [] : ['host', new URL(url).host];
   for (const [name, value] of options.headers ?? []) flat.push(name, value);
   if (options.body !== undefined) flat.push('content-length', String(Buffer.byteLength(options.body)));
   return new Promise((resolve, reject) => {

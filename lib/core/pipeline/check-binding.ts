@@ -20,11 +20,19 @@ export const checkBinding: Step = (context, state) => {
   }
   if (bound === undefined) throw new InvalidTokenError('ERR_DPOP_BINDING_INVALID', 'The token is not DPoP-bound; send it as a Bearer token');
   if (state.proofKey !== undefined) return matchProofKey(state, bound);
+  // htu is checked against dpop.origins (the Host only selects one), and the proof id is
+  // remembered only once the proof's key is the token's binding (issue 15, items 1-3).
+  const http = state.request.http;
+  const host = http.headers.host;
+  // The target as the client sent it: Express rewrites `url` below a mount point, not `originalUrl`.
+  const path = http.originalUrl ?? http.url ?? '/';
   return context.dpop!
-    .verify({ proofs: headerValues(state.request.http, 'dpop'), method: state.request.http.method ?? 'GET', url: requestUrl(state.request.http), token: state.token })
+    .verify(
+      { proofs: headerValues(http, 'dpop'), method: http.method ?? 'GET', path, host: typeof host === 'string' ? host : undefined, token: state.token },
+      bound,
+    )
     .then((thumbprint) => {
       state.proofKey = thumbprint;
-      matchProofKey(state, bound);
     });
 };
 
@@ -70,10 +78,4 @@ function headerValues(request: BearerRequest, name: string): readonly string[] {
   if (distinct) return distinct;
   const value = request.headers[name];
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
-}
-
-/** The URL as the client addressed it: protocol from the framework, host from the Host header. */
-function requestUrl(request: BearerRequest): string {
-  const host = request.headers.host;
-  return `${request.protocol ?? 'http'}://${typeof host === 'string' ? host : 'localhost'}${request.originalUrl ?? request.url ?? '/'}`;
 }

@@ -23,6 +23,9 @@ import { createResourceServer } from '../../../lib/core/resource-server.js';
 import { protect } from '../../../lib/express/index.js';
 import { send } from '../../support/send.js';
 
+/** The origin clients call the API at (`dpop.origins`): proofs name it, requests carry its Host. */
+const ORIGIN = 'http://api.acme.test';
+
 describe.each([
   ['express 5', () => express()],
   ['express 4', () => (express4 as unknown as typeof express)()],
@@ -40,7 +43,7 @@ describe.each([
     key = pair.privateKey as Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
     jwk = await exportJWK(pair.publicKey);
     jkt = await calculateJwkThumbprint(jwk, 'sha256');
-    const rs = createResourceServer({ issuer: issuer.issuer, audience: 'test-project', projectId: 'test-project', dpop: {}, audit: false });
+    const rs = createResourceServer({ issuer: issuer.issuer, audience: 'test-project', projectId: 'test-project', dpop: { origins: [ORIGIN] }, audit: false });
     const app = makeApp();
     app.use('/api', protect(rs));
     app.get('/api/orders', (req: Request, res: Response) => res.json({ subject: req.auth?.subject }));
@@ -64,14 +67,14 @@ describe.each([
 
   it('accepts a proof for the URL the client called', async () => {
     const token = await issuer.mintJwt({ cnf: { jkt } });
-    const response = await send(`${base}/api/orders`, { headers: [['authorization', `DPoP ${token}`], ['dpop', await proof(`${base}/api/orders`, token)]] });
+    const response = await send(`${base}/api/orders`, { headers: [['host', new URL(ORIGIN).host], ['authorization', `DPoP ${token}`], ['dpop', await proof(`${ORIGIN}/api/orders`, token)]] });
     // Observed: 401 "The DPoP proof is for another URL".
     expect([response.status, response.headers['www-authenticate'] ?? null]).toEqual([200, null]);
   });
 
   it('refuses a proof made for another URL', async () => {
     const token = await issuer.mintJwt({ cnf: { jkt } });
-    const response = await send(`${base}/api/orders`, { headers: [['authorization', `DPoP ${token}`], ['dpop', await proof(`${base}/orders`, token)]] });
+    const response = await send(`${base}/api/orders`, { headers: [['host', new URL(ORIGIN).host], ['authorization', `DPoP ${token}`], ['dpop', await proof(`${ORIGIN}/orders`, token)]] });
     // Observed: 200 — the proof names http://host/orders, the request was for /api/orders.
     expect(response.status).toBe(401);
     expect(response.headers['www-authenticate']).toContain('error_description="The DPoP proof is for another URL"');

@@ -31,6 +31,9 @@ class MeController {
   }
 }
 
+/** The origin clients call the API at (`dpop.origins`): proofs name it, requests carry its Host. */
+const ORIGIN = 'http://api.acme.test';
+
 describe('DPoP proofs on Nest (Express platform) mounted in an outer Express app', () => {
   let issuer: TestIssuer;
   let nest: INestApplication;
@@ -47,7 +50,7 @@ describe('DPoP proofs on Nest (Express platform) mounted in an outer Express app
     jwk = await exportJWK(pair.publicKey);
     jkt = await calculateJwkThumbprint(jwk, 'sha256');
     @Module({
-      imports: [ResourceServerModule.forRoot({ issuer: issuer.issuer, audience: 'test-project', projectId: 'test-project', dpop: {}, audit: false })],
+      imports: [ResourceServerModule.forRoot({ issuer: issuer.issuer, audience: 'test-project', projectId: 'test-project', dpop: { origins: [ORIGIN] }, audit: false })],
       controllers: [MeController],
     })
     class AppModule {}
@@ -77,13 +80,13 @@ describe('DPoP proofs on Nest (Express platform) mounted in an outer Express app
 
   it('accepts a proof for the URL the client called', async () => {
     const token = await issuer.mintJwt({ cnf: { jkt } });
-    const response = await send(`${base}/v1/me`, { headers: [['authorization', `DPoP ${token}`], ['dpop', await proof(`${base}/v1/me`, token)]] });
+    const response = await send(`${base}/v1/me`, { headers: [['host', new URL(ORIGIN).host], ['authorization', `DPoP ${token}`], ['dpop', await proof(`${ORIGIN}/v1/me`, token)]] });
     expect([response.status, response.headers['www-authenticate'] ?? null]).toEqual([200, null]);
   });
 
   it('refuses a proof made for another URL', async () => {
     const token = await issuer.mintJwt({ cnf: { jkt } });
-    const response = await send(`${base}/v1/me`, { headers: [['authorization', `DPoP ${token}`], ['dpop', await proof(`${base}/me`, token)]] });
+    const response = await send(`${base}/v1/me`, { headers: [['host', new URL(ORIGIN).host], ['authorization', `DPoP ${token}`], ['dpop', await proof(`${ORIGIN}/me`, token)]] });
     expect(response.status).toBe(401);
   });
 });
