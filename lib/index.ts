@@ -41,7 +41,20 @@ export type { Logger } from './core/logger.js';
 export type { FetchLike } from './core/http.js';
 export { hashToken } from './core/token-hash.js';
 export { jsonLinesAuditSink } from './core/audit.js';
-export type { AuditEvent, AuditRequest, AuditRoute, AuditSink } from './core/audit.js';
+export type { AuditEvent, AuditRequest, AuditRoute, AuditSink, JsonLinesAuditSink, JsonLinesAuditSinkOptions } from './core/audit.js';
+export type {
+  FailureSnapshot,
+  IntrospectionHealth,
+  IssuerHealth,
+  JwksHealth,
+  ResourceServerHealth,
+  SourceHealth,
+  StoreHealth,
+} from './core/operations/health.js';
+export type { ReadyOptions } from './core/operations/readiness.js';
+export type { HealthOptions, PrefetchOption } from './core/operations-options.js';
+export type { FailureCode } from './core/operations/upstream-report.js';
+export { METRIC } from './core/operations/metrics.js';
 export { MemoryDpopReplayCache } from './core/dpop.js';
 export type { DpopReplayCache, MemoryDpopReplayCacheOptions } from './core/dpop.js';
 export type { DpopOptions, IssuerOptions } from './core/options.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AuthError } from './errors.js';
+import { AuthError, ResourceServerOptionsError } from './errors.js';
 import type { AuthErrorCode } from './errors.js';
 import type { Principal, TokenKind, VerifiedBy } from './principal.js';
 
@@ -91,12 +91,92 @@ export function auditEvent(
   };
 }
 
+/** Options of {@link jsonLinesAuditSink}. */
+export interface JsonLinesAuditSinkOptions {
+  /**
+   * Most events held before they are written: when reached, the batch is written at once
+   * (nothing is dropped). Default 1,000; from 1 to 100,000.
+   */
+  readonly maxBuffered?: number;
+}
+
+/** The sink {@link jsonLinesAuditSink} returns: an {@link AuditSink} whose buffer can be written out now. */
+export type JsonLinesAuditSink = AuditSink & {
+  /** Writes the events still buffered, now (also done before the process exits). */
+  readonly flush: () => void;
+};
+
+interface FlushRegistry {
+  readonly pending: Set<() => void>;
+}
+
+/**
+ * Sinks with buffered events, shared by every copy of this module in the process (one pair
+ * of process listeners, however many sinks): written out before the process exits.
+ */
+function flushRegistry(): FlushRegistry {
+  const key = Symbol.for('zitadel-resource-server.audit.pending');
+  const holder = process as unknown as Record<symbol, FlushRegistry | undefined>;
+  let registry = holder[key];
+  if (registry === undefined) {
+    const created: FlushRegistry = { pending: new Set() };
+    registry = created;
+    holder[key] = created;
+    const flushAll = () => {
+      for (const flush of [...created.pending]) flush();
+    };
+    process.once('beforeExit', flushAll);
+    process.once('exit', flushAll);
+  }
+  return registry;
+}
+
 /**
  * An audit sink that writes one JSON line per event to a stream (default: stdout), ready
- * for a log shipper.
+ * for a log shipper. Events are buffered and written together, in one `write` per turn of
+ * the event loop (`setImmediate`), so a request does not pay for a synchronous write to
+ * stdout; the buffer is bounded (`maxBuffered`: a full buffer is written at once) and
+ * written out before the process exits. Lines keep the order of the decisions.
+ *
+ * @example
+ * const audit = jsonLinesAuditSink(process.stdout, { maxBuffered: 500 });
+ * const rs = createResourceServer({ issuer, audience, audit });
  */
-export function jsonLinesAuditSink(stream: { write(chunk: string): unknown } = process.stdout): AuditSink {
-  return (event) => {
-    stream.write(`${JSON.stringify(event)}\n`);
+export function jsonLinesAuditSink(stream: { write(chunk: string): unknown } = process.stdout, options: JsonLinesAuditSinkOptions = {}): JsonLinesAuditSink {
+  const max = options.maxBuffered ?? 1000;
+  if (!Number.isInteger(max) || max < 1 || max > 100_000) throw new ResourceServerOptionsError('"maxBuffered" option of jsonLinesAuditSink() must be an integer from 1 to 100000');
+  const registry = flushRegistry();
+  let buffer: AuditEvent[] = [];
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    registry.pending.delete(flush);
+    if (buffer.length === 0) return;
+    const events = buffer;
+    buffer = [];
+    let text = '';
+    for (const event of events) text += `${JSON.stringify(event)}\n`;
+    stream.write(text);
   };
+  const sink = (event: AuditEvent): void => {
+    buffer.push(event);
+    if (buffer.length >= max) {
+      flush();
+      return;
+    }
+    if (scheduled) return;
+    scheduled = true;
+    registry.pending.add(flush);
+    setImmediate(flushScheduled);
+  };
+  // A write that throws in the scheduled flush must not become an uncaught exception.
+  const flushScheduled = (): void => {
+    if (!scheduled) return;
+    try {
+      flush();
+    } catch {
+      // The stream refused the batch (closed); nothing else can be done with it.
+    }
+  };
+  return Object.assign(sink, { flush });
 }

@@ -1,7 +1,8 @@
 import { IssuerUnavailableError } from './errors.js';
 import { requestJson, UpstreamError } from './http.js';
-import type { FetchLike } from './http.js';
+import type { FetchLike, RequestObserver } from './http.js';
 import { Refresher } from './refresher.js';
+import type { RefreshFailure } from './refresher.js';
 import { discoveredEndpointProblem } from './url.js';
 
 /** An endpoint read from the discovery document: its URL, or why it must not be used. */
@@ -29,6 +30,20 @@ export interface DiscoveryOptions {
    * `http:` for a remote issuer, not a URL, missing): the operator log line goes here.
    */
   readonly onRefused?: (name: EndpointName, endpoint: unknown, problem: string) => void;
+  /** Called when the document cannot be read (the operator log line and the error count go here). */
+  readonly onFailure?: (url: string, cause: unknown, retryAfterMs: number) => void;
+  /** Sees each call to the discovery endpoint (metrics). */
+  readonly observe?: RequestObserver;
+}
+
+/** The state of the discovery document, for health snapshots. */
+export interface DiscoveryState {
+  readonly url: string;
+  /** Epoch ms of the last successful read, `undefined` before the first. */
+  readonly loadedAt: number | undefined;
+  readonly lastFailure: RefreshFailure | undefined;
+  /** Epoch ms of the first failure since the last success, `undefined` when the last read succeeded. */
+  readonly failingSince: number | undefined;
 }
 
 /**
@@ -43,8 +58,17 @@ export interface DiscoveryOptions {
 export class IssuerDiscovery {
   readonly #refresher: Refresher<{ readonly endpoints: IssuerEndpoints; readonly raw: Readonly<Record<EndpointName, unknown>> }>;
 
+  readonly #url: string;
+
   constructor(private readonly options: DiscoveryOptions) {
+    this.#url = `${options.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
     this.#refresher = new Refresher(() => this.#load(), 'discovery document', options.cooldownMs, options.now);
+  }
+
+  /** Where the document is read, whether it is loaded, and the last failure. */
+  get state(): DiscoveryState {
+    const refresher = this.#refresher;
+    return { url: this.#url, loadedAt: refresher.loadedAt, lastFailure: refresher.lastFailure, failingSince: refresher.failingSince };
   }
 
   /** The endpoints, loading them on first use. Rejects with `IssuerUnavailableError`. */
@@ -73,16 +97,27 @@ export class IssuerDiscovery {
   }
 
   async #load() {
+    try {
+      return await this.#read();
+    } catch (cause) {
+      this.options.onFailure?.(this.#url, cause, this.options.cooldownMs);
+      throw cause;
+    }
+  }
+
+  async #read() {
     const { issuer } = this.options;
     const response = await requestJson({
-      url: `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`,
+      url: this.#url,
       fetch: this.options.fetch,
       timeoutMs: this.options.timeoutMs,
       maxBytes: 512 * 1024,
+      observe: this.options.observe,
     });
     const doc = response.body;
-    if (response.status !== 200 || doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-      throw new UpstreamError(`discovery answered ${response.status} without a JSON object`, response.status);
+    if (response.status !== 200) throw new UpstreamError(`discovery answered HTTP ${response.status}`, response.status);
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+      throw new UpstreamError(`discovery answered ${response.status} without a JSON object`, response.status, undefined, 'ERR_UPSTREAM_RESPONSE');
     }
     const metadata = doc as Record<string, unknown>;
     if (metadata.issuer !== issuer) throw new UpstreamError(`discovery document names another issuer (${JSON.stringify(metadata.issuer)}, configured ${JSON.stringify(issuer)})`, response.status, undefined, 'ERR_UPSTREAM_ISSUER_MISMATCH');

@@ -14,7 +14,12 @@ export interface JsonRequest {
   /** Largest response body read; a larger one is an error. */
   readonly maxBytes: number;
   readonly fetch: FetchLike;
+  /** Called once per call, when the status is known or the call failed without one (metrics). */
+  readonly observe?: RequestObserver | undefined;
 }
+
+/** Sees every upstream call: its URL, method, duration, and status or failure code. */
+export type RequestObserver = (url: string, method: string, durationMs: number, status: number | undefined, errorCode: UpstreamError['code'] | undefined) => void;
 
 export interface JsonResponse {
   readonly status: number;
@@ -29,6 +34,21 @@ export interface JsonResponse {
  * status is returned for the caller to judge.
  */
 export async function requestJson(request: JsonRequest): Promise<JsonResponse> {
+  const observe = request.observe;
+  if (observe === undefined) return send(request);
+  const started = performance.now();
+  try {
+    const response = await send(request);
+    observe(request.url, request.method ?? 'GET', performance.now() - started, response.status, undefined);
+    return response;
+  } catch (error) {
+    const upstream = error instanceof UpstreamError ? error : undefined;
+    observe(request.url, request.method ?? 'GET', performance.now() - started, upstream?.status, upstream?.code ?? 'ERR_UPSTREAM_UNREACHABLE');
+    throw error;
+  }
+}
+
+async function send(request: JsonRequest): Promise<JsonResponse> {
   const signal = AbortSignal.timeout(request.timeoutMs);
   let response: Response;
   try {
@@ -80,11 +100,31 @@ async function readCapped(response: Response, maxBytes: number): Promise<string>
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Network error codes in an operator's words. */
+const NETWORK_ERRORS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found (DNS)',
+  EAI_AGAIN: 'DNS lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_SOCKET: 'connection closed',
+  CERT_HAS_EXPIRED: 'TLS certificate expired',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS certificate is self-signed',
+  SELF_SIGNED_CERT_IN_CHAIN: 'TLS certificate chain is self-signed',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS certificate cannot be verified',
+  ERR_TLS_CERT_ALTNAME_INVALID: "TLS certificate does not name the host",
+};
+
 function describe(cause: unknown): string {
   // Not `instanceof Error`: fetch's errors may come from another realm (vm contexts, Jest).
   if (cause !== null && typeof cause === 'object' && 'message' in cause) {
-    const code = (cause as { cause?: { code?: unknown } }).cause?.code;
-    return typeof code === 'string' ? code : String((cause as { message: unknown }).message);
+    const inner = (cause as { cause?: { code?: unknown; errors?: readonly { code?: unknown }[] } }).cause;
+    const code = typeof inner?.code === 'string' ? inner.code : inner?.errors?.find((e) => typeof e?.code === 'string')?.code;
+    if (typeof code === 'string') return NETWORK_ERRORS[code] === undefined ? code : `${NETWORK_ERRORS[code]}, ${code}`;
+    return String((cause as { message: unknown }).message);
   }
   return 'unknown error';
 }

@@ -18,6 +18,8 @@ import type { RevocationList } from './revocation.js';
 import type { TokenCache } from './token-cache.js';
 import { isAllowedEndpoint } from './url.js';
 import { checkKeys, describeValue, fail, integerOption, objectOption, stringOption } from './option-checks.js';
+import { resolveHealthOptions } from './operations-options.js';
+import type { HealthOptions, ResolvedHealthOptions } from './operations-options.js';
 
 /** Asymmetric JWS algorithms this package accepts. HS* and `none` are never accepted. */
 export type JwsAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'Ed25519';
@@ -197,6 +199,8 @@ export interface ResourceServerOptions {
   readonly auditAllowed?: boolean | number;
   /** Where operator-facing problems are reported. Default: console.warn/error. */
   readonly logger?: Logger;
+  /** `rs.health()` / `rs.ready()`: how long the issuer may fail before health is not ready. */
+  readonly health?: HealthOptions;
   /** `fetch` used for every issuer call. Default: the global `fetch`. */
   readonly fetch?: FetchLike;
   /** Current time in ms; for tests. Default `Date.now`. */
@@ -250,6 +254,7 @@ export interface ResolvedOptions {
   /** Share of allow events emitted, 0 to 1. */
   readonly auditAllowedRate: number;
   readonly logger: Logger;
+  readonly health: ResolvedHealthOptions;
   readonly fetch: FetchLike;
   readonly now: () => number;
 }
@@ -291,15 +296,16 @@ const TOP_LEVEL_KEYS = Object.keys({
   audit: true,
   auditAllowed: true,
   logger: true,
+  health: true,
   fetch: true,
   now: true,
 } satisfies Record<keyof ResourceServerOptions, true>);
 
 /**
  * Keys that framework adapters read from the same object and pass along: the Nest
- * module's `policy`. Accepted (and ignored) here.
+ * module's `policy` and `prefetch`. Accepted (and ignored) here.
  */
-const ADAPTER_KEYS = ['policy'];
+const ADAPTER_KEYS = ['policy', 'prefetch'];
 
 const ISSUER_KEYS = Object.keys({
   issuer: true,
@@ -436,6 +442,7 @@ export function resolveOptions(options: ResourceServerOptions): ResolvedOptions 
     timeout: integerOption(options.timeout, 'timeout', 3000, 100, 60_000),
     jwksCooldown: integerOption(jwks.cooldown, 'jwks.cooldown', 5000, 0, 300_000),
     jwksMaxAge: integerOption(jwks.maxAge, 'jwks.maxAge', 300_000, 1000, 86_400_000),
+    health: resolveHealthOptions(options.health, jwks.maxAge ?? 300_000),
     jwtCacheMax: integerOption(options.jwtCacheMax, 'jwtCacheMax', 10_000, 0, 10_000_000),
     revocation,
     revocationUnavailable: oneOf(options.revocationUnavailable, 'revocationUnavailable', ['fail-open', 'fail-closed'] as const),

@@ -1,4 +1,14 @@
 import { IssuerUnavailableError } from './errors.js';
+import { failureCode, safeText } from './operations/upstream-report.js';
+import type { FailureCode } from './operations/upstream-report.js';
+
+/** The last failed attempt of a {@link Refresher}: when, and why (a stable code and words). */
+export interface RefreshFailure {
+  readonly code: FailureCode;
+  readonly message: string;
+  /** Epoch ms. */
+  readonly at: number;
+}
 
 /**
  * Holds one value loaded from the issuer (discovery document, JWKS) and refreshes it:
@@ -13,6 +23,9 @@ export class Refresher<T> {
   /** What the last failure said, when it said more than "unavailable" (e.g. a refused endpoint). */
   #failure: string | undefined;
   #pending: Promise<T> | undefined;
+  #lastFailure: RefreshFailure | undefined;
+  /** Epoch ms of the first failed attempt since the last success (undefined when not failing). */
+  #failingSince: number | undefined;
 
   constructor(
     private readonly load: () => Promise<T>,
@@ -29,6 +42,21 @@ export class Refresher<T> {
   /** Milliseconds since the last successful load (Infinity if none). */
   get age(): number {
     return this.now() - this.#loadedAt;
+  }
+
+  /** Epoch ms of the last successful load, `undefined` before the first. */
+  get loadedAt(): number | undefined {
+    return this.#value === undefined ? undefined : this.#loadedAt;
+  }
+
+  /** The last failed attempt (kept after a later success, for health snapshots). */
+  get lastFailure(): RefreshFailure | undefined {
+    return this.#lastFailure;
+  }
+
+  /** Epoch ms of the first failure since the last success; `undefined` when the last attempt succeeded. */
+  get failingSince(): number | undefined {
+    return this.#failingSince;
   }
 
   /** True while a refresh is in flight. */
@@ -80,9 +108,13 @@ export class Refresher<T> {
       this.#loadedAt = this.now();
       this.#failed = false;
       this.#failure = undefined;
+      this.#failingSince = undefined;
       return value;
     } catch (cause) {
       this.#failed = true;
+      const at = this.now();
+      this.#failingSince ??= at;
+      this.#lastFailure = { code: failureCode(cause), message: cause instanceof Error ? safeText(cause.message, 300) : 'unknown error', at };
       // A 503 that already says why (e.g. the discovery document names a refused endpoint) keeps its words.
       this.#failure = cause instanceof IssuerUnavailableError ? cause.message : undefined;
       throw new IssuerUnavailableError(this.#failure ?? `The issuer's ${this.what} is unavailable`, {

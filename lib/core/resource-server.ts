@@ -10,6 +10,10 @@ import type { Requirement } from './policy.js';
 import type { Principal } from './principal.js';
 import type { RevocationTarget } from './revocation.js';
 import { loadTelemetry } from './telemetry.js';
+import type { ResourceServerHealth } from './operations/health.js';
+import { Operations } from './operations/operations.js';
+import { Readiness } from './operations/readiness.js';
+import type { ReadyOptions } from './operations/readiness.js';
 import { DecisionPipeline } from './pipeline/decision-pipeline.js';
 import type { Decision, DecisionRequest } from './pipeline/decision.js';
 import { DecisionRecorder } from './pipeline/decision-recorder.js';
@@ -66,6 +70,30 @@ export interface ResourceServer {
   toErrorResponse(error: unknown): ErrorResponse;
   /** Adds to the configured revocation list. */
   revoke(target: RevocationTarget): Promise<void>;
+  /**
+   * Warm-up: loads what decisions need — every issuer's discovery document and JWKS
+   * (refreshed when stale), and the introspection endpoint's URL — within the cooldowns, and
+   * resolves with {@link health}. When something could not be loaded it logs one clear line
+   * and resolves anyway (requests that need it get 503 until it loads); with
+   * `throwOnError: true` it rejects with an {@link IssuerUnavailableError} instead. Nest:
+   * the module option `prefetch` calls it at startup.
+   *
+   * @example
+   * await rs.ready();            // before app.listen(): the first requests pay no fetch
+   * app.listen(3000);
+   */
+  ready(options?: ReadyOptions): Promise<ResourceServerHealth>;
+  /**
+   * A snapshot of what decisions depend on, without I/O: per issuer whether discovery and
+   * the JWKS are loaded, their age, fresh or stale, the last failure (code and time);
+   * introspection's credentials (last accepted, refused and backed off) and shed counts; the
+   * revocation list's store when it can tell; and `ready`. For readiness probes (see the
+   * README: with a shared issuer, every instance turns unready at once).
+   *
+   * @example
+   * app.get('/ready', async (req, res) => { const health = await rs.ready(); res.status(health.ready ? 200 : 503).json(health); });
+   */
+  health(): ResourceServerHealth;
 }
 
 /**
@@ -90,6 +118,7 @@ class DefaultResourceServer implements ResourceServer {
   readonly #pipeline: DecisionPipeline;
   readonly #challengeOptions: ChallengeOptions;
   readonly #log: ThrottledLog;
+  readonly #readiness: Readiness;
   /**
    * The decision behind each principal authenticate() returned, detached from its request,
    * for authorize(). Memory only: it holds the token, and goes when the principal does.
@@ -106,11 +135,22 @@ class DefaultResourceServer implements ResourceServer {
     };
     this.#log = new ThrottledLog(options.logger, 60_000, options.now);
     const dpop = options.dpop ? new DpopVerifier({ ...options.dpop, clockTolerance: options.clockTolerance, now: options.now }) : undefined;
+    const operations = new Operations(this.#log, options.timeout);
+    const tokens = new TokenVerification(options, this.#log, operations);
+    this.#readiness = new Readiness(tokens.issuers, options, this.#log);
     this.#pipeline = new DecisionPipeline(
-      { options, tokens: new TokenVerification(options, this.#log), dpop, log: this.#log },
-      new DecisionRecorder(options, this.#log),
+      { options, tokens, dpop, log: this.#log, operations },
+      new DecisionRecorder(options, this.#log, operations.metrics),
       this.#challengeOptions,
     );
+  }
+
+  ready(options?: ReadyOptions): Promise<ResourceServerHealth> {
+    return this.#readiness.ready(options);
+  }
+
+  health(): ResourceServerHealth {
+    return this.#readiness.health();
   }
 
   decide<Input>(request: DecisionRequest<Input>, route: Route<Input> = AUTHENTICATED as Route<Input>): Decision | Promise<Decision> {

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { checkKeys, describeValue, fail, integerOption } from './option-checks.js';
+import type { StoreHealth } from './operations/health.js';
 import { hashToken } from './token-hash.js';
 
 /** What is checked against the revocation list for every request (cache hits too). */
@@ -22,6 +23,12 @@ export type RevocationTarget =
 export interface RevocationList {
   isRevoked(check: RevocationCheck): boolean | Promise<boolean>;
   revoke(target: RevocationTarget): void | Promise<void>;
+  /**
+   * Optional, cheap and synchronous (no round trip): whether the store behind the list can
+   * be reached now, e.g. the Redis connection's state. Shown by `rs.health()`; with
+   * `revocationUnavailable: 'fail-closed'` an unreachable store makes the server not ready.
+   */
+  health?(): StoreHealth;
 }
 
 export interface MemoryRevocationListOptions {

@@ -8,6 +8,9 @@ interface OtelSpan {
   end(endTime?: Date): void;
 }
 interface OtelApi {
+  /** The metrics API (`@opentelemetry/api` 1.4+); read by `operations/metrics.ts`. */
+  metrics?: unknown;
+  createNoopMeter?: () => unknown;
   trace: {
     getTracer(name: string, version?: string): { startSpan(name: string, options?: { startTime?: Date }): OtelSpan };
     getActiveSpan(): OtelSpan | undefined;
@@ -29,6 +32,14 @@ export function loadTelemetry(): Promise<void> {
     () => undefined,
   );
   return loading;
+}
+
+/**
+ * The loaded `@opentelemetry/api` module, or `undefined` while it is loading or when it is
+ * not installed. For the metrics (`operations/metrics.ts`), which type what they read.
+ */
+export function loadedOtelApi(): { readonly metrics?: unknown; readonly createNoopMeter?: () => unknown } | undefined {
+  return api;
 }
 
 /**

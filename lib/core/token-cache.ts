@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { checkKeys, describeValue, fail, integerOption } from './option-checks.js';
+import type { StoreHealth } from './operations/health.js';
 
 /**
  * A store of verification results keyed by the SHA-256 of a token (never the token).
@@ -11,6 +12,8 @@ export interface TokenCache<V extends object> {
   /** Stores `value` for at most `ttlMs` milliseconds. */
   set(key: string, value: V, ttlMs: number): void | Promise<void>;
   delete(key: string): void | Promise<void>;
+  /** Optional, cheap and synchronous: whether the store behind the cache can be reached now (e.g. the Redis connection's state). */
+  health?(): StoreHealth;
 }
 
 export interface MemoryTokenCacheOptions {

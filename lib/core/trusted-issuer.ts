@@ -12,6 +12,10 @@ import { ClaimInterner } from './interner.js';
 import { JwksKeyStore } from './jwks.js';
 import { JwtVerifier } from './jwt-verifier.js';
 import type { ThrottledLog } from './logger.js';
+import { issuerHealth } from './operations/health.js';
+import type { IssuerHealth } from './operations/health.js';
+import { Operations } from './operations/operations.js';
+import { retryAfterSeconds } from './operations/upstream-report.js';
 import type { ResolvedIssuer, ResolvedOptions } from './options.js';
 import { toPrincipal } from './principal.js';
 import type { Principal, TokenKind, VerifiedBy } from './principal.js';
@@ -24,7 +28,11 @@ import { shortTokenHash } from './token-hash.js';
  */
 export class TrustedIssuer {
   readonly #verifier: JwtVerifier;
+  readonly #discovery: IssuerDiscovery;
+  readonly #keys: JwksKeyStore;
   readonly #introspector: Introspector | undefined;
+  readonly #usesDiscovery: boolean;
+  readonly #now: () => number;
   readonly #fromIntrospection = new WeakMap<object, Principal>();
   readonly #interner = new ClaimInterner();
 
@@ -32,8 +40,13 @@ export class TrustedIssuer {
     readonly config: ResolvedIssuer,
     options: ResolvedOptions,
     log: ThrottledLog,
+    operations: Operations = new Operations(log, options.timeout),
   ) {
     const { fetch, timeout, now } = options;
+    this.#now = now;
+    const { upstream, metrics } = operations;
+    const cooldown = `${retryAfterSeconds(options.jwksCooldown)} s`;
+    this.#usesDiscovery = config.jwksUri === undefined || (config.introspection !== undefined && config.introspection.endpoint === undefined);
     const discovery = new IssuerDiscovery({
       issuer: config.issuer,
       fetch,
@@ -41,7 +54,20 @@ export class TrustedIssuer {
       cooldownMs: options.jwksCooldown,
       now,
       onRefused: (name, endpoint, problem) => log.error(`discovery-${name} ${config.issuer}`, refusedEndpointMessage(config.issuer, name, endpoint, problem)),
+      onFailure: (url, cause, retryAfterMs) =>
+        upstream.report({
+          kind: 'discovery',
+          subject: `The discovery document of ${config.issuer} cannot be read`,
+          endpoint: url,
+          cause,
+          level: 'error',
+          consequence:
+            `requests that need the endpoints it names (the JWKS${config.introspection ? ', introspection' : ''}) get 503 with Retry-After: ${retryAfterSeconds(retryAfterMs)} ` +
+            `until it can be read (retried at most once per ${cooldown})`,
+        }),
+      observe: operations.observer('discovery'),
     });
+    this.#discovery = discovery;
     const keys = new JwksKeyStore({
       resolveUri: async () => config.jwksUri ?? (await discovery.endpoint('jwks_uri')),
       fetch,
@@ -49,8 +75,21 @@ export class TrustedIssuer {
       cooldownMs: options.jwksCooldown,
       maxAgeMs: options.jwksMaxAge,
       now,
-      onBackgroundError: () => log.warn(`jwks-refresh ${config.issuer}`, `The JWKS of ${config.issuer} could not be refreshed; the cached keys stay in use`),
+      onFailure: (url, cause, hadKeys) =>
+        upstream.report({
+          kind: 'jwks',
+          subject: `The JWKS of ${config.issuer} cannot be fetched`,
+          endpoint: url,
+          cause,
+          level: hadKeys ? 'warn' : 'error',
+          consequence: hadKeys
+            ? `the cached keys stay in use: tokens signed with them are still accepted; a token with an unknown key ("kid") gets 503 with Retry-After: ${retryAfterSeconds(options.jwksCooldown)} until the JWKS can be fetched (retried at most once per ${cooldown})`
+            : `every JWT gets 503 with Retry-After: ${retryAfterSeconds(options.jwksCooldown)} until the JWKS can be fetched (retried at most once per ${cooldown})`,
+        }),
+      onFetched: (url, reason, success) => metrics.jwksRefresh(url, reason, success),
+      observe: operations.observer('jwks'),
     });
+    this.#keys = keys;
     this.#verifier = new JwtVerifier({
       issuer: config.issuer,
       audience: config.audience,
@@ -84,9 +123,35 @@ export class TrustedIssuer {
         maxTtlMs: introspection.maxTtl,
         inactiveTtlMs: introspection.inactiveTtl,
         log,
+        reporter: upstream,
+        metrics,
+        observe: operations.observer('introspection'),
         now,
       });
     }
+  }
+
+  /**
+   * Loads what this issuer's decisions need, within the cooldowns: the discovery document
+   * (when used), the JWKS (refreshed when stale), and the introspection endpoint's URL.
+   * Never rejects: failures are reported (log line, count) and show in {@link health}.
+   */
+  async warmUp(): Promise<void> {
+    const introspector = this.#introspector;
+    await Promise.all([this.#keys.warmUp(), introspector?.resolveEndpoint().catch(() => undefined)]);
+  }
+
+  /** This issuer's health (see {@link IssuerHealth}); no I/O. */
+  health(toleranceMs: number): IssuerHealth {
+    const introspector = this.#introspector;
+    return issuerHealth({
+      issuer: this.config.issuer,
+      discovery: this.#usesDiscovery ? this.#discovery.state : undefined,
+      jwks: { ...this.#keys.state, url: this.#keys.state.url ?? this.config.jwksUri },
+      introspection: introspector === undefined ? undefined : { ...introspector.state, configuredEndpoint: this.config.introspection?.endpoint },
+      now: this.#now(),
+      toleranceMs,
+    });
   }
 
   /**

@@ -20,6 +20,12 @@ export interface ProtectOptions {
    * `status` and `code`) for the app's own error handler; see `authErrorHandler()`.
    */
   readonly onError?: ErrorMode;
+  /**
+   * `false`: allowed requests through this middleware produce no audit event (health probes,
+   * public routes); `true`: every one does, whatever the `auditAllowed` option's rate.
+   * Default: the `auditAllowed` option decides. Refusals and 503s are always audited.
+   */
+  readonly auditAllowed?: boolean;
 }
 
 function isResourceServer(value: unknown): value is ResourceServer {
@@ -37,13 +43,15 @@ function isResourceServer(value: unknown): value is ResourceServer {
  * app.use('/api', protect(rs));
  * app.get('/api/orders', requireRole('orders.read'), (req, res) => res.json({ caller: req.auth?.subject }));
  * app.get('/status', protect(rs, { optional: true }), handler);
+ * app.get('/healthz', protect(rs, { auditAllowed: false }), probe);
  */
 export function protect(optionsOrServer: ResourceServerOptions | ResourceServer, options: ProtectOptions = {}): Middleware {
   const server = isResourceServer(optionsOrServer) ? optionsOrServer : createResourceServer({ audit: jsonLinesAuditSink(), ...optionsOrServer });
   const mode: ErrorMode = options.onError ?? 'respond';
   if (mode !== 'respond' && mode !== 'next') throw new ResourceServerOptionsError('"onError" option of protect() must be "respond" or "next"');
+  if (options.auditAllowed !== undefined && typeof options.auditAllowed !== 'boolean') throw new ResourceServerOptionsError('"auditAllowed" option of protect() must be true or false');
   // require*() after this middleware may add rules: the allow is audited when the request settles.
-  const route = createRoute({ optional: options.optional === true, open: true });
+  const route = createRoute({ optional: options.optional === true, open: true, ...(options.auditAllowed === undefined ? {} : { auditAllowed: options.auditAllowed }) });
   const state: AuthState = Object.freeze({ server, mode });
   return (req, res, next) => {
     // A second protect() of the same server on this request (app-level and router-level)

@@ -6,3 +6,5 @@ export const ROUTE_RULES = 'zitadel-resource-server:route-rules';
 export const PUBLIC_ROUTE = 'zitadel-resource-server:public';
 /** Metadata key of `@Authenticated()`. */
 export const AUTHENTICATED_ROUTE = 'zitadel-resource-server:authenticated';
+/** Metadata key of `@AuditAllowed()`. */
+export const AUDIT_ALLOWED = 'zitadel-resource-server:audit-allowed';

@@ -3,7 +3,7 @@ import { ResourceServerOptionsError } from '../core/errors.js';
 import type { CustomDecorator, ExecutionContext } from '@nestjs/common';
 import type { Principal } from '../core/principal.js';
 import type { OrganizationSelector, RouteRule } from '../core/route-rule.js';
-import { AUTHENTICATED_ROUTE, PUBLIC_ROUTE, ROUTE_RULES } from './resource-server.constants.js';
+import { AUDIT_ALLOWED, AUTHENTICATED_ROUTE, PUBLIC_ROUTE, ROUTE_RULES } from './resource-server.constants.js';
 import { principalOf } from './resource-server.request.js';
 
 /** A decorator for controllers (all their routes) and for single route handlers. */
@@ -29,6 +29,22 @@ function names(list: readonly string[], decorator: string): readonly string[] {
  * (`@Caller()`); a missing or invalid one is ignored.
  */
 export const Public = (): CustomDecorator<string> => SetMetadata(PUBLIC_ROUTE, true);
+
+/**
+ * Whether the route's allowed requests produce audit events: `@AuditAllowed(false)` drops
+ * them (health probes, `@Public()` routes, chatty reads), `@AuditAllowed()` emits every one
+ * even when the `auditAllowed` option samples or drops allow events. Refusals and 503s are
+ * always audited; spans and metrics are not affected. On a method it overrides its
+ * controller's.
+ *
+ * @example
+ * @Get('health') @Public() @AuditAllowed(false)
+ * health() { return 'ok'; }
+ */
+export function AuditAllowed(audited = true): RouteDecorator {
+  if (typeof audited !== 'boolean') throw new ResourceServerOptionsError('@AuditAllowed() takes true or false');
+  return SetMetadata(AUDIT_ALLOWED, audited) as RouteDecorator;
+}
 
 /**
  * Any caller with a valid token may use the route — said explicitly. This is what an

@@ -1,5 +1,6 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { ResourceServerOptions } from '../core/options.js';
+import type { PrefetchOption } from '../core/operations-options.js';
 
 /** Options of `ResourceServerModule.forRoot()`: those of `createResourceServer()`, plus `policy`. */
 export interface ResourceServerModuleOptions extends ResourceServerOptions {
@@ -8,6 +9,13 @@ export interface ResourceServerModuleOptions extends ResourceServerOptions {
    * no `@Authenticated()`, naming each such route. Default `'implicit'` (any valid token).
    */
   readonly policy?: 'explicit' | 'implicit';
+  /**
+   * Warm-up at module init (`rs.ready()`): discovery and JWKS of every issuer are fetched
+   * before the app listens. `true`: a failure is logged and the app starts anyway (requests
+   * that need what is missing get 503 until it loads); `{ throwOnError: true }`: the app
+   * does not start. Default off (fetched on the first request that needs it).
+   */
+  readonly prefetch?: PrefetchOption;
 }
 
 /** Extras of `forRoot()` / `forRootAsync()`. */

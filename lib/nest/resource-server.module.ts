@@ -1,14 +1,16 @@
 import { Inject, Logger, Module, RequestMethod } from '@nestjs/common';
-import type { DynamicModule, MiddlewareConsumer, NestModule, Provider } from '@nestjs/common';
+import type { DynamicModule, MiddlewareConsumer, NestModule, OnModuleInit, Provider } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { writeMetadata } from '../core/resource-metadata.js';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import type { AuditEvent, AuditSink } from '../core/audit.js';
 import { ResourceServerOptionsError } from '../core/errors.js';
+import { resolvePrefetch } from '../core/operations-options.js';
 import { createResourceServer } from '../core/resource-server.js';
 import type { ResourceServer } from '../core/resource-server.js';
 import { RESOURCE_SERVER } from './resource-server.constants.js';
 import { ResourceServerGuard } from './resource-server.guard.js';
+import { ResourceServerHealthIndicator } from './resource-server.health.js';
 import { RoutePolicyInspector } from './resource-server.policy.js';
 import {
   ASYNC_OPTIONS_TYPE,
@@ -25,6 +27,7 @@ const serverProvider: Provider = {
     if (options?.policy !== undefined && options.policy !== 'explicit' && options.policy !== 'implicit') {
       throw new ResourceServerOptionsError('"policy" option must be "explicit" or "implicit"');
     }
+    resolvePrefetch(options?.prefetch);
     return createResourceServer({ logger: new Logger('ResourceServer'), audit: nestLoggerAuditSink(), ...options });
   },
 };
@@ -65,12 +68,22 @@ const globalGuard: Provider = { provide: APP_GUARD, useExisting: ResourceServerG
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [serverProvider, ResourceServerGuard, RoutePolicyInspector],
-  exports: [RESOURCE_SERVER, ResourceServerGuard, RoutePolicyInspector],
+  providers: [serverProvider, ResourceServerGuard, RoutePolicyInspector, ResourceServerHealthIndicator],
+  exports: [RESOURCE_SERVER, ResourceServerGuard, RoutePolicyInspector, ResourceServerHealthIndicator],
 })
-export class ResourceServerModule extends ConfigurableModuleClass implements NestModule {
-  constructor(@Inject(RESOURCE_SERVER) private readonly server: ResourceServer) {
+export class ResourceServerModule extends ConfigurableModuleClass implements NestModule, OnModuleInit {
+  constructor(
+    @Inject(RESOURCE_SERVER) private readonly server: ResourceServer,
+    @Inject(RESOURCE_SERVER_OPTIONS) private readonly moduleOptions: ResourceServerModuleOptions,
+  ) {
     super();
+  }
+
+  /** With `prefetch`: warms up (discovery, JWKS) before the app listens; see `rs.ready()`. */
+  async onModuleInit(): Promise<void> {
+    const prefetch = resolvePrefetch(this.moduleOptions?.prefetch);
+    if (prefetch === undefined) return;
+    await this.server.ready({ throwOnError: prefetch.throwOnError });
   }
 
   /** Serves RFC 9728 metadata at `/.well-known/oauth-protected-resource…` when configured. */

@@ -1,7 +1,7 @@
 import type { RouteRule } from '../core/route-rule.js';
 import { createRoute } from '../core/pipeline/route.js';
 import type { Route } from '../core/pipeline/route.js';
-import { AUTHENTICATED_ROUTE, PUBLIC_ROUTE, ROUTE_RULES } from './resource-server.constants.js';
+import { AUDIT_ALLOWED, AUTHENTICATED_ROUTE, PUBLIC_ROUTE, ROUTE_RULES } from './resource-server.constants.js';
 
 /** A route's policy as its decorators say it: what the guard enforces and the report shows. */
 export interface NestRoutePolicy {
@@ -13,6 +13,8 @@ export interface NestRoutePolicy {
   readonly authenticated: boolean;
   /** Decorators that contradict each other on one target, described; the module refuses to start. */
   readonly conflict: string | undefined;
+  /** `@AuditAllowed(…)` on the method, else on the controller (or a base class); `undefined` without one. */
+  readonly auditAllowed: boolean | undefined;
 }
 
 type Target = object;
@@ -56,6 +58,7 @@ export function readRoutePolicy(type: Target, handler: Target): NestRoutePolicy 
     rules: isPublic ? [] : [...classRules, ...methodRules],
     authenticated: methodAuthenticated || Reflect.getMetadata(AUTHENTICATED_ROUTE, type) === true,
     conflict,
+    auditAllowed: (Reflect.getOwnMetadata(AUDIT_ALLOWED, handler) ?? Reflect.getMetadata(AUDIT_ALLOWED, type)) as boolean | undefined,
   };
 }
 
@@ -84,7 +87,7 @@ export class RouteCache {
     let route = byHandler.get(handler);
     if (route === undefined) {
       const policy = readRoutePolicy(type, handler);
-      route = createRoute({ optional: policy.isPublic, rules: policy.rules });
+      route = createRoute({ optional: policy.isPublic, rules: policy.rules, ...(policy.auditAllowed === undefined ? {} : { auditAllowed: policy.auditAllowed }) });
       byHandler.set(handler, route);
     }
     return route;

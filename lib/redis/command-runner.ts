@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { StoreHealth } from '../core/operations/health.js';
 import { RedisUnavailableError } from './errors.js';
 
 /** States in which a command would wait for a reconnection: refused at once instead. */
@@ -14,6 +15,16 @@ export class RedisCommandRunner {
     private readonly redis: Redis,
     private readonly timeoutMs: number,
   ) {}
+
+  /** The connection's state, read without a round trip (ioredis' `status`); the address, never a password. */
+  health(): StoreHealth {
+    const status = this.redis.status;
+    const options = (this.redis as { options?: { host?: unknown; port?: unknown; db?: unknown; path?: unknown } }).options;
+    let endpoint: string | undefined;
+    if (typeof options?.path === 'string') endpoint = `redis+unix://${options.path}`;
+    else if (typeof options?.host === 'string') endpoint = `redis://${options.host}:${String(options.port ?? 6379)}/${String(options.db ?? 0)}`;
+    return { reachable: status === 'ready', status, ...(endpoint === undefined ? {} : { endpoint }) };
+  }
 
   async run<T>(command: (redis: Redis) => Promise<T>): Promise<T> {
     const status = this.redis.status;

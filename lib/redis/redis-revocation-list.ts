@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { ThrottledLog } from '../core/logger.js';
 import { checkKeys } from '../core/option-checks.js';
 import { revocationEntry } from '../core/revocation.js';
+import type { StoreHealth } from '../core/operations/health.js';
 import type { RevocationCheck, RevocationList, RevocationTarget } from '../core/revocation.js';
 import { describeError, RedisCommandRunner } from './command-runner.js';
 import { CONNECTION_KEYS, fail, integerOption, resolveConnection } from './options.js';
@@ -136,6 +137,11 @@ export class RedisRevocationList implements RevocationList {
    */
   ready(): Promise<void> {
     return this.#ready;
+  }
+
+  /** Whether Redis can be reached now (the client's state; no round trip), for `rs.health()`. */
+  health(): StoreHealth {
+    return this.#commands.health();
   }
 
   /** Whether a check matches a revocation. Throws a {@link RedisUnavailableError} when Redis cannot be read. */

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { CachedIntrospection } from '../core/introspection/introspector.js';
 import { ThrottledLog } from '../core/logger.js';
+import type { StoreHealth } from '../core/operations/health.js';
 import type { TokenCache } from '../core/token-cache.js';
 import { checkKeys } from '../core/option-checks.js';
 import { describeError, RedisCommandRunner } from './command-runner.js';
@@ -101,6 +102,11 @@ export class RedisTokenCache<V extends object = CachedIntrospection> implements 
     const l1Max = integerOption(options.l1Max, 'l1Max', 10_000, 1, 10_000_000);
     this.#l1 = this.#l1Ttl > 0 ? new LRUCache<string, V>({ max: l1Max, ttlAutopurge: false, allowStale: false }) : undefined;
     this.#log = new ThrottledLog(connection.logger, LOG_INTERVAL_MS, Date.now);
+  }
+
+  /** Whether Redis can be reached now (the client's state; no round trip), for `rs.health()`. */
+  health(): StoreHealth {
+    return this.#commands.health();
   }
 
   /** Entries currently held in this instance's memory (never more than `l1Max`). */

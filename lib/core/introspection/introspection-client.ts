@@ -1,7 +1,7 @@
 import { InvalidTokenError } from '../errors.js';
 import { requestJson, UpstreamError } from '../http.js';
 import { isRepresentableNumericDate } from '../principal.js';
-import type { FetchLike, JsonResponse } from '../http.js';
+import type { FetchLike, JsonResponse, RequestObserver } from '../http.js';
 import type { ClientAuth } from './client-auth.js';
 
 /** The verdict of one introspection (RFC 7662). Serializable, so shared caches can hold it. */
@@ -17,6 +17,8 @@ export interface IntrospectionRequestOptions {
   readonly auth: ClientAuth;
   readonly fetch: FetchLike;
   readonly timeoutMs: number;
+  /** Sees the call (metrics). */
+  readonly observe?: RequestObserver | undefined;
 }
 
 export interface IntrospectionResponseOptions {
@@ -46,6 +48,7 @@ export async function introspectionRequest(token: string, options: Introspection
     fetch: options.fetch,
     timeoutMs: options.timeoutMs,
     maxBytes: 256 * 1024,
+    observe: options.observe,
   });
 }
 

@@ -1,7 +1,10 @@
 import { LRUCache } from 'lru-cache';
 import { AuthError, InvalidTokenError, IssuerUnavailableError } from '../errors.js';
-import type { FetchLike } from '../http.js';
+import type { FetchLike, RequestObserver } from '../http.js';
 import type { ThrottledLog } from '../logger.js';
+import type { ResourceServerMetrics, ShedReason as CountedShedReason } from '../operations/metrics.js';
+import { failureCode, safeText } from '../operations/upstream-report.js';
+import type { FailureCode, UpstreamReporter } from '../operations/upstream-report.js';
 import type { TokenCache } from '../token-cache.js';
 import type { ClientAuth } from './client-auth.js';
 import { IntrospectionGate } from './introspection-gate.js';
@@ -53,7 +56,32 @@ export interface IntrospectorOptions {
   /** Most tokens remembered as seen active (they get priority when introspection is busy). Default 10,000. */
   readonly knownMax?: number | undefined;
   readonly log: ThrottledLog;
+  /** Reports failures of the endpoint (log line and count); without it, a plain warning. */
+  readonly reporter?: UpstreamReporter | undefined;
+  /** Counts cache lookups and shed calls. */
+  readonly metrics?: ResourceServerMetrics | undefined;
+  /** Sees each call to the endpoint (metrics). */
+  readonly observe?: RequestObserver | undefined;
   readonly now: () => number;
+}
+
+/** The state of introspection at one issuer, for health snapshots. Times are epoch ms. */
+export interface IntrospectionState {
+  /** The endpoint last called (or resolved), when known. */
+  readonly endpoint: string | undefined;
+  /** `accepted`: the last answer took this API's credentials; `refused`: it refused them; `unknown`: no answer yet. */
+  readonly credentials: 'unknown' | 'accepted' | 'refused';
+  readonly lastAcceptedAt: number | undefined;
+  readonly lastRefusedAt: number | undefined;
+  /** Until when no call is made after a refusal of the credentials (`introspection.clientErrorBackoff`). */
+  readonly backoffUntil: number | undefined;
+  readonly lastFailure: { readonly code: FailureCode; readonly message: string; readonly at: number } | undefined;
+  /** First failure since the last usable answer; `undefined` when the last call was answered. */
+  readonly failingSince: number | undefined;
+  /** Calls refused without being made since start, by reason. */
+  readonly shed: Readonly<Record<CountedShedReason, number>>;
+  /** Calls in flight now. */
+  readonly inFlight: number;
 }
 
 /** Per-call hints of {@link Introspector.introspect}. */
@@ -86,6 +114,13 @@ export class Introspector {
   readonly #known: LRUCache<string, number>;
   #clientErrorUntil = Number.NEGATIVE_INFINITY;
   #probing = false;
+  #endpoint: string | undefined;
+  #credentials: IntrospectionState['credentials'] = 'unknown';
+  #lastAcceptedAt: number | undefined;
+  #lastRefusedAt: number | undefined;
+  #lastFailure: IntrospectionState['lastFailure'];
+  #failingSince: number | undefined;
+  readonly #shed: Record<CountedShedReason, number> = { concurrency: 0, rate: 0, queue: 0, backoff: 0 };
 
   constructor(private readonly options: IntrospectorOptions) {
     this.#limits = options.limits ?? DEFAULT_INTROSPECTION_LIMITS;
@@ -95,14 +130,46 @@ export class Introspector {
       maxNewPerSecond: this.#limits.maxNewPerSecond,
       maxWaitMs: options.timeoutMs,
       now: options.now,
-      onShed: (reason) =>
+      onShed: (reason) => {
+        this.#countShed(reason);
         options.log.warn(
           `introspection-shed ${options.issuer}`,
           `Introspection at ${options.issuer} is refusing never-seen tokens with 503 (${SHED_TEXT[reason]}); ` +
             'this is what a flood of made-up tokens looks like. If the traffic is legitimate, raise "introspection.maxConcurrent" ' +
             `(now ${this.#limits.maxConcurrent}) or "introspection.maxNewPerSecond" (now ${this.#limits.maxNewPerSecond}).`,
-        ),
+        );
+      },
     });
+  }
+
+  /** Where introspection stands: credentials accepted or refused, the last failure, shed counts. */
+  get state(): IntrospectionState {
+    return {
+      endpoint: this.#endpoint,
+      credentials: this.#credentials,
+      lastAcceptedAt: this.#lastAcceptedAt,
+      lastRefusedAt: this.#lastRefusedAt,
+      backoffUntil: this.#clientErrorUntil > this.options.now() ? this.#clientErrorUntil : undefined,
+      lastFailure: this.#lastFailure,
+      failingSince: this.#failingSince,
+      shed: { ...this.#shed },
+      inFlight: this.#gate.active,
+    };
+  }
+
+  /**
+   * Resolves the endpoint (explicit, or from discovery) without calling it: for warm-up.
+   * Rejects with the discovery's 503-class error when it is not known.
+   */
+  async resolveEndpoint(): Promise<string> {
+    const endpoint = await this.options.resolveEndpoint();
+    this.#endpoint = endpoint;
+    return endpoint;
+  }
+
+  #countShed(reason: CountedShedReason): void {
+    this.#shed[reason] += 1;
+    this.options.metrics?.shed(reason);
   }
 
   /**
@@ -116,8 +183,10 @@ export class Introspector {
     const cached = await this.#cached(hash);
     const now = this.options.now();
     if (cached && cached.askedBy === this.options.askedBy && now < cached.expiresAt && now - cached.fetchedAt <= maxAgeMs) {
+      this.#counted(token, true);
       return cached.result;
     }
+    this.options.metrics?.cacheLookup('introspection', false);
     let pending = this.#inFlight.get(hash);
     if (!pending) {
       pending = this.#fetch(token, hash, hints.known === true).finally(() => this.#inFlight.delete(hash));
@@ -139,7 +208,20 @@ export class Introspector {
     }
     if (cached === undefined || cached instanceof Promise) return undefined;
     const now = this.options.now();
-    return cached.askedBy === this.options.askedBy && now < cached.expiresAt ? cached.result : undefined;
+    if (cached.askedBy !== this.options.askedBy || now >= cached.expiresAt) return undefined;
+    // Misses are counted by introspect(), which follows.
+    this.#counted(undefined, true);
+    return cached.result;
+  }
+
+  /** Counts a verdict from the cache (hit) or from the endpoint, for the metrics. */
+  #counted(token: string | undefined, hit: boolean): void {
+    const metrics = this.options.metrics;
+    if (metrics === undefined || !metrics.active) return;
+    // cachedSync() serves opaque tokens only; JWTs come here for scopes or an active-token check.
+    const kind = token !== undefined && token.includes('.') ? 'jwt' : 'opaque';
+    if (hit) metrics.cacheLookup('introspection', true);
+    metrics.verification(hit ? 'cached' : 'introspection', kind);
   }
 
   async #cached(hash: string): Promise<CachedIntrospection | undefined> {
@@ -162,15 +244,18 @@ export class Introspector {
     try {
       const release = await this.#gate.acquire(known || this.#isKnown(hash));
       try {
-        const endpoint = await this.options.resolveEndpoint();
+        const endpoint = await this.resolveEndpoint();
+        this.#counted(token, false);
         const response = await introspectionRequest(token, {
           endpoint,
           auth: this.options.auth,
           fetch: this.options.fetch,
           timeoutMs: this.options.timeoutMs,
+          observe: this.options.observe,
         });
         result = processIntrospectionResponse(response, this.options);
         this.#clientErrorUntil = Number.NEGATIVE_INFINITY;
+        this.#answered();
       } catch (error) {
         // The probe was answered without refusing our credentials: the pause is over.
         if (probe && !(error instanceof IntrospectionClientError)) this.#clientErrorUntil = Number.NEGATIVE_INFINITY;
@@ -200,8 +285,14 @@ export class Introspector {
   #enterClientErrorBackoff(): boolean {
     if (this.#clientErrorUntil === Number.NEGATIVE_INFINITY) return false;
     const remaining = this.#clientErrorUntil - this.options.now();
-    if (remaining > 0) throw misconfigured(remaining);
-    if (this.#probing) throw misconfigured(1000);
+    if (remaining > 0) {
+      this.#countShed('backoff');
+      throw misconfigured(remaining);
+    }
+    if (this.#probing) {
+      this.#countShed('backoff');
+      throw misconfigured(1000);
+    }
     this.#probing = true;
     return true;
   }
@@ -211,23 +302,52 @@ export class Introspector {
     return Math.min(this.options.maxTtlMs, untilExp(result, now));
   }
 
+  /** The endpoint answered with our credentials accepted (active or not, or a claim refused). */
+  #answered(): void {
+    this.#credentials = 'accepted';
+    this.#lastAcceptedAt = this.options.now();
+    this.#failingSince = undefined;
+  }
+
   #failure(error: unknown): AuthError {
-    // InvalidTokenError (wrong iss or aud) stays a 401; discovery failures are already 503s.
+    // A 401 for the token (wrong iss or aud): the endpoint answered, with our credentials accepted.
+    if (error instanceof InvalidTokenError) {
+      this.#answered();
+      return error;
+    }
+    // Discovery failures are already 503s, reported by discovery.
     if (error instanceof AuthError) return error;
+    const now = this.options.now();
+    this.#lastFailure = { code: failureCode(error), message: error instanceof Error ? safeText(error.message, 300) : 'unknown error', at: now };
+    this.#failingSince ??= now;
     if (error instanceof IntrospectionClientError) {
       const backoff = this.#limits.clientErrorBackoff;
-      this.#clientErrorUntil = this.options.now() + backoff;
+      this.#clientErrorUntil = now + backoff;
+      this.#credentials = 'refused';
+      this.#lastRefusedAt = now;
+      this.options.metrics?.upstreamError('introspection', this.#endpoint, error.code);
       const client = this.options.clientId === undefined ? '' : ` (client id ${JSON.stringify(this.options.clientId)})`;
+      const at = this.#endpoint === undefined ? '' : ` at ${safeText(this.#endpoint, 300)}`;
       this.options.log.error(
         `introspection-client ${this.options.issuer}`,
-        `Introspection is misconfigured: ${error.message}. Fix "introspection.auth" for ${this.options.issuer}: ` +
+        `Introspection is misconfigured: ${safeText(error.message, 300)}${at} [${error.code}, HTTP ${error.status ?? '?'}]. Fix "introspection.auth" for ${this.options.issuer}: ` +
           `the client id and secret, or the key file, of the API application${client} as shown in ZITADEL. ` +
-          `No introspection call is made for ${Math.round(backoff / 1000)} s ("introspection.clientErrorBackoff"); callers get 503 until this is fixed.`,
+          `No introspection call is made for ${Math.round(backoff / 1000)} s ("introspection.clientErrorBackoff"); callers get 503 with Retry-After until this is fixed.`,
       );
       return misconfigured(backoff, error);
     }
-    const reason = error instanceof Error ? error.message : 'unknown error';
-    this.options.log.warn('introspection-upstream', `Token introspection failed: ${reason}`);
+    if (this.options.reporter !== undefined) {
+      this.options.reporter.report({
+        kind: 'introspection',
+        subject: `Token introspection at ${this.options.issuer} failed`,
+        endpoint: this.#endpoint,
+        cause: error,
+        consequence: 'callers whose token needs introspection (opaque tokens, active-token routes, scope enrichment) get 503 with Retry-After: 1; each new token tries again',
+      });
+    } else {
+      const reason = error instanceof Error ? error.message : 'unknown error';
+      this.options.log.warn('introspection-upstream', `Token introspection failed: ${reason}`);
+    }
     return new IssuerUnavailableError('Token introspection is unavailable', { cause: error });
   }
 }

@@ -43,10 +43,24 @@ function judge(revoked: boolean): undefined {
 }
 
 function unreadable(context: PipelineContext, closed: boolean, cause: unknown): undefined {
-  if (closed) {
-    context.log.error('revocation-closed', 'The revocation list cannot be read; refusing with 503 where it must be checked');
-    throw new IssuerUnavailableError('The revocation list is unavailable', { cause });
+  const list = context.options.revocation;
+  let endpoint: string | undefined;
+  try {
+    endpoint = list?.health?.().endpoint;
+  } catch {
+    endpoint = undefined;
   }
-  context.log.warn('revocation-open', 'The revocation list cannot be read; going on without it (revocationUnavailable: "fail-open")');
+  const failClosed = context.options.revocationUnavailable === 'fail-closed';
+  context.operations.upstream.report({
+    kind: 'revocation',
+    subject: 'The revocation list cannot be read',
+    endpoint,
+    cause,
+    level: closed ? 'error' : 'warn',
+    consequence: failClosed
+      ? 'every request gets 503 with Retry-After: 1 until it can be read (revocationUnavailable: "fail-closed")'
+      : 'requests go on without it (revocationUnavailable: "fail-open"), except on routes that demand an active token, which get 503 with Retry-After: 1',
+  });
+  if (closed) throw new IssuerUnavailableError('The revocation list is unavailable', { cause });
   return undefined;
 }

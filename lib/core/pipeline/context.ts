@@ -1,5 +1,6 @@
 import type { DpopVerifier } from '../dpop.js';
 import type { ThrottledLog } from '../logger.js';
+import type { Operations } from '../operations/operations.js';
 import type { ResolvedOptions } from '../options.js';
 import type { DecisionState } from './state.js';
 import type { TokenVerification } from './token-verification.js';
@@ -10,6 +11,8 @@ export interface PipelineContext {
   readonly tokens: TokenVerification;
   readonly dpop: DpopVerifier | undefined;
   readonly log: ThrottledLog;
+  /** Upstream failure reports and metrics. */
+  readonly operations: Operations;
 }
 
 /**

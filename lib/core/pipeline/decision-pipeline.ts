@@ -130,7 +130,7 @@ export class DecisionPipeline {
       this.recorder.record(state);
       return;
     }
-    if (!this.recorder.wantsAllow()) return;
+    if (!this.recorder.wantsAllow(state.route)) return;
     state.auditPending = true;
     if (state.settleIssued) return;
     state.settleIssued = true;

@@ -18,6 +18,13 @@ export interface RouteSpec<Input = unknown> {
    * `require*()`): an allow is not audited until the request settles (see `Decision.settle`).
    */
   readonly open?: boolean;
+  /**
+   * Whether this route's allow events reach the audit sink: `false` drops them (health
+   * probes, public routes), `true` emits every one (whatever the `auditAllowed` option's
+   * rate); unset, the `auditAllowed` option decides. Refusals and 503s are always emitted;
+   * spans and metrics are not affected.
+   */
+  readonly auditAllowed?: boolean;
 }
 
 /**
@@ -34,6 +41,8 @@ export interface Route<Input = unknown> {
   readonly activeToken: boolean;
   /** Some rule asks for scopes (a JWT without a scope claim may then be enriched). */
   readonly needsScopes: boolean;
+  /** See {@link RouteSpec.auditAllowed}; `undefined`: the `auditAllowed` option decides. */
+  readonly auditAllowed: boolean | undefined;
 }
 
 /**
@@ -50,6 +59,7 @@ export function createRoute<Input = unknown>(spec: RouteSpec<Input> = {}): Route
     throw new ResourceServerOptionsError('a route\'s "rules" must be a list of { requirement, organization? }');
   }
   const requestIndependent = rules.every((rule) => isFixedSelector(rule.organization));
+  if (spec.auditAllowed !== undefined && typeof spec.auditAllowed !== 'boolean') throw new ResourceServerOptionsError('a route\'s "auditAllowed" must be true or false');
   return Object.freeze({
     optional: spec.optional === true,
     open: spec.open === true,
@@ -58,22 +68,34 @@ export function createRoute<Input = unknown>(spec: RouteSpec<Input> = {}): Route
     fixed: requestIndependent ? Object.freeze(rules.map((rule) => bindRule(rule, undefined as never, undefined as never))) : undefined,
     activeToken: rules.some((rule) => rule.requirement.activeToken === true),
     needsScopes: rules.some((rule) => (rule.requirement.scopes?.length ?? 0) > 0 || (rule.requirement.anyScopes?.length ?? 0) > 0),
+    auditAllowed: spec.auditAllowed,
   });
 }
 
 /**
  * The route a request is on after a second one applied (Express: `protect()`'s route, then a
  * `require*()`): the second route's rules, with the needs of both (an active token, scopes);
- * optional only if both are. The first route's rules were bound and checked already and stay
- * with the request's state.
+ * optional only if both are; allow events audited unless either route drops them (`false`
+ * wins over `true`, which wins over unset). The first route's rules were bound and checked
+ * already and stay with the request's state.
  */
 export function combineRoutes<Input>(first: Route<Input>, second: Route<Input>): Route<Input> {
-  if (first.rules.length === 0 && first.optional === second.optional && (!first.activeToken || second.activeToken) && (!first.needsScopes || second.needsScopes)) return second;
+  const auditAllowed = first.auditAllowed === false || second.auditAllowed === false ? false : first.auditAllowed === true || second.auditAllowed === true ? true : undefined;
+  if (
+    first.rules.length === 0 &&
+    first.optional === second.optional &&
+    (!first.activeToken || second.activeToken) &&
+    (!first.needsScopes || second.needsScopes) &&
+    auditAllowed === second.auditAllowed
+  ) {
+    return second;
+  }
   return Object.freeze({
     ...second,
     optional: first.optional && second.optional,
     activeToken: first.activeToken || second.activeToken,
     needsScopes: first.needsScopes || second.needsScopes,
+    auditAllowed,
   });
 }
 

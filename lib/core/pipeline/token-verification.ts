@@ -3,6 +3,8 @@ import { validToken } from '../bearer.js';
 import type { BearerRequest } from '../bearer.js';
 import { InvalidTokenError, IssuerUnavailableError } from '../errors.js';
 import type { ThrottledLog } from '../logger.js';
+import type { ResourceServerMetrics } from '../operations/metrics.js';
+import { Operations } from '../operations/operations.js';
 import type { ResolvedOptions } from '../options.js';
 import { hasScopeClaim } from '../principal.js';
 import type { Principal } from '../principal.js';
@@ -23,12 +25,15 @@ export class TokenVerification {
   /** The one issuer that introspects, when there is one. */
   readonly #onlyIntrospector: TrustedIssuer | undefined;
   readonly #introspecting: readonly TrustedIssuer[];
+  readonly #metrics: ResourceServerMetrics;
 
   constructor(
     private readonly options: ResolvedOptions,
     private readonly log: ThrottledLog,
+    operations: Operations = new Operations(log, options.timeout),
   ) {
-    this.issuers = options.issuers.map((config) => new TrustedIssuer(config, options, log));
+    this.#metrics = operations.metrics;
+    this.issuers = options.issuers.map((config) => new TrustedIssuer(config, options, log, operations));
     this.#byIssuer = new Map(this.issuers.map((issuer) => [issuer.config.issuer, issuer]));
     this.#jwtCache = options.jwtCacheMax > 0 ? new MemoryTokenCache<Principal>({ max: options.jwtCacheMax }) : undefined;
     this.#introspecting = this.issuers.filter((issuer) => issuer.introspects);
@@ -41,7 +46,14 @@ export class TokenVerification {
    */
   verify(token: string, hash: string, request: BearerRequest): Principal | Promise<Principal> {
     const cached = this.#jwtCache?.get(hash);
-    if (cached !== undefined && this.#stillValid(cached)) return cached;
+    const metrics = this.#metrics;
+    if (cached !== undefined && this.#stillValid(cached)) {
+      if (metrics.active) {
+        metrics.cacheLookup('jwt', true);
+        metrics.verification('cached', 'jwt');
+      }
+      return cached;
+    }
     validToken(token);
     if (!token.includes('.')) {
       const owner = this.#ownerOfOpaque(token, request);
@@ -53,6 +65,8 @@ export class TokenVerification {
         }
         return this.#introspectAt(owner, token, hash);
       }
+    } else if (metrics.active && this.#jwtCache !== undefined) {
+      metrics.cacheLookup('jwt', false);
     }
     return this.#verifyUncached(token, hash, request);
   }
@@ -63,7 +77,9 @@ export class TokenVerification {
       const owner = this.#ownerOfOpaque(token, request);
       return owner instanceof TrustedIssuer ? this.#introspectAt(owner, token, hash) : this.#introspectEach(token, hash);
     }
-    const principal = await this.#issuerOfJwt(token).verifyJwt(token, classified.header, hash);
+    const issuer = this.#issuerOfJwt(token);
+    if (this.#metrics.active) this.#metrics.verification('jwks', 'jwt');
+    const principal = await issuer.verifyJwt(token, classified.header, hash);
     if (this.#jwtCache !== undefined && principal.expiresAt !== undefined) {
       this.#jwtCache.set(hash, principal, principal.expiresAt.getTime() - this.options.now());
     }
