@@ -125,8 +125,8 @@ function flushRegistry(): FlushRegistry {
     const flushAll = () => {
       for (const flush of [...created.pending]) flush();
     };
-    process.once('beforeExit', flushAll);
-    process.once('exit', flushAll);
+    process.on('beforeExit', flushAll);
+    process.on('exit', flushAll);
   }
   return registry;
 }
