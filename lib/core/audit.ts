@@ -111,8 +111,9 @@ interface FlushRegistry {
 }
 
 /**
- * Sinks with buffered events, shared by every copy of this module in the process (one pair
- * of process listeners, however many sinks): written out before the process exits.
+ * The flush of every sink, shared by every copy of this module in the process (one pair of
+ * process listeners, however many sinks): buffered events are written out before the
+ * process exits. Sinks are made once per server or middleware, not per request.
  */
 function flushRegistry(): FlushRegistry {
   const key = Symbol.for('zitadel-resource-server.audit.pending');
@@ -150,7 +151,6 @@ export function jsonLinesAuditSink(stream: { write(chunk: string): unknown } = p
   let scheduled = false;
   const flush = (): void => {
     scheduled = false;
-    registry.pending.delete(flush);
     if (buffer.length === 0) return;
     const events = buffer;
     buffer = [];
@@ -166,7 +166,6 @@ export function jsonLinesAuditSink(stream: { write(chunk: string): unknown } = p
     }
     if (scheduled) return;
     scheduled = true;
-    registry.pending.add(flush);
     setImmediate(flushScheduled);
   };
   // A write that throws in the scheduled flush must not become an uncaught exception.
@@ -178,5 +177,7 @@ export function jsonLinesAuditSink(stream: { write(chunk: string): unknown } = p
       // The stream refused the batch (closed); nothing else can be done with it.
     }
   };
+  // Registered once (an empty buffer costs nothing at exit): no work per batch.
+  registry.pending.add(flush);
   return Object.assign(sink, { flush });
 }

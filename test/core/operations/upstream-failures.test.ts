@@ -10,7 +10,7 @@ import type { FetchLike } from '../../../lib/core/http.js';
 import type { ResourceServerOptions } from '../../../lib/core/options.js';
 import { createResourceServer } from '../../../lib/core/resource-server.js';
 import type { RevocationList } from '../../../lib/core/revocation.js';
-import { API_CLIENT_ID, ISSUER, PROJECT, activeAnswer, clock, createFakeIssuer } from '../support/fake-issuer.js';
+import { API_CLIENT_ID, ISSUER, PROJECT, clock, createFakeIssuer } from '../support/fake-issuer.js';
 import type { FakeIssuer } from '../support/fake-issuer.js';
 import { zitadelOpaqueToken } from '../support/zitadel-tokens.js';
 
