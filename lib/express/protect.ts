@@ -43,7 +43,7 @@ function isResourceServer(value: unknown): value is ResourceServer {
  * app.use('/api', protect(rs));
  * app.get('/api/orders', requireRole('orders.read'), (req, res) => res.json({ caller: req.auth?.subject }));
  * app.get('/status', protect(rs, { optional: true }), handler);
- * app.get('/healthz', protect(rs, { auditAllowed: false }), probe);
+ * app.get('/healthz', protect(rs, { auditAllowed: false }), handler);
  */
 export function protect(optionsOrServer: ResourceServerOptions | ResourceServer, options: ProtectOptions = {}): Middleware {
   const server = isResourceServer(optionsOrServer) ? optionsOrServer : createResourceServer({ audit: jsonLinesAuditSink(), ...optionsOrServer });
