@@ -19,6 +19,7 @@ import { activeTokenRule, anyScopesRule, rolesRule, scopesRule } from '../core/r
  * | `{ activeToken: true }` | the token is introspected on every request (revocations count at once) |
  * | `{ optional: true }` | optional authentication: never refused; `request.auth` is the caller when the token is valid (Nest's `@Public()`) |
  * | `{ public: true }` | left alone: no token is read, nothing is decided or audited, `request.auth` is undefined |
+ * | `{ auditAllowed: false }` | with any of the above but `public`: allowed calls produce no audit event (refusals and 503s still do); `true`: every one does, whatever the `auditAllowed` option's rate |
  *
  * @example
  * import Fastify from 'fastify';
@@ -43,9 +44,11 @@ export interface RouteAuthConfig {
   readonly roleOrg?: OrganizationSelector<FastifyRequest>;
   /** Always introspect the token (needs `introspection`): a revoked token or removed role is refused at once. */
   readonly activeToken?: boolean;
+  /** `false`: no audit event for allowed calls (probes, optional routes); `true`: every one. Default: the `auditAllowed` option. */
+  readonly auditAllowed?: boolean;
 }
 
-const KEYS: ReadonlySet<string> = new Set(['public', 'optional', 'scopes', 'anyScopes', 'roles', 'roleOrg', 'activeToken']);
+const KEYS: ReadonlySet<string> = new Set(['public', 'optional', 'scopes', 'anyScopes', 'roles', 'roleOrg', 'activeToken', 'auditAllowed']);
 /** Any valid token; `require*()` preHandlers may follow, so allows are audited when the request settles. */
 const AUTHENTICATED: Route<FastifyRequest> = createRoute({ open: true });
 
@@ -88,10 +91,11 @@ function compile(auth: RouteAuthConfig): Route<FastifyRequest> | null {
   if (optional && rules.length > 0) {
     throw new ResourceServerOptionsError('route option "config.auth.optional" checks no requirement: drop scopes, roles and activeToken, or drop optional');
   }
-  return createRoute({ optional, open: true, rules });
+  const auditAllowed = auth.auditAllowed === undefined ? undefined : flag(auth, 'auditAllowed');
+  return createRoute({ optional, open: true, rules, ...(auditAllowed === undefined ? {} : { auditAllowed }) });
 }
 
-function flag(auth: RouteAuthConfig, name: 'public' | 'optional' | 'activeToken'): boolean {
+function flag(auth: RouteAuthConfig, name: 'public' | 'optional' | 'activeToken' | 'auditAllowed'): boolean {
   const value = auth[name];
   if (value !== undefined && typeof value !== 'boolean') throw new ResourceServerOptionsError(`route option "config.auth.${name}" must be a boolean`);
   return value === true;
