@@ -442,7 +442,7 @@ export function resolveOptions(options: ResourceServerOptions): ResolvedOptions 
     timeout: integerOption(options.timeout, 'timeout', 3000, 100, 60_000),
     jwksCooldown: integerOption(jwks.cooldown, 'jwks.cooldown', 5000, 0, 300_000),
     jwksMaxAge: integerOption(jwks.maxAge, 'jwks.maxAge', 300_000, 1000, 86_400_000),
-    health: resolveHealthOptions(options.health, jwks.maxAge ?? 300_000),
+    health: resolveHealthOptions(options.health, options.jwks?.maxAge ?? 300_000),
     jwtCacheMax: integerOption(options.jwtCacheMax, 'jwtCacheMax', 10_000, 0, 10_000_000),
     revocation,
     revocationUnavailable: oneOf(options.revocationUnavailable, 'revocationUnavailable', ['fail-open', 'fail-closed'] as const),

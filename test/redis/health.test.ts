@@ -5,14 +5,14 @@
 import { createResourceServer } from '../../lib/core/resource-server.js';
 import { RedisRevocationList, RedisTokenCache } from '../../lib/redis/index.js';
 import { LogCapture } from '../support/log-capture.js';
-import { connectRedis, uniquePrefix } from './redis-support.js';
+import { CACHE_SECRET, connectRedis, uniquePrefix } from './redis-support.js';
 
 describe('Redis health', () => {
   it('reachable while connected, not after the client quit; shown by rs.health()', async () => {
     const redis = await connectRedis();
     const logs = new LogCapture();
     const prefix = uniquePrefix();
-    const cache = new RedisTokenCache({ redis, prefix, logger: logs });
+    const cache = new RedisTokenCache({ redis, prefix, logger: logs, secret: CACHE_SECRET });
     const revocation = new RedisRevocationList({ redis, prefix, logger: logs });
     try {
       const { hostname, port } = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
