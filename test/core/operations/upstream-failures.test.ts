@@ -118,12 +118,14 @@ describe('operator log lines for upstream failures', () => {
     expect(lines[0]!.message).toContain(`(${DISCOVERY_URL}): no answer within 100 ms ("timeout" option): timed out [ERR_UPSTREAM_TIMEOUT]`);
   });
 
-  it('discovery naming another issuer (a trailing slash in the configured one): both values', async () => {
-    const { lines, jwt, refusal, noToken } = await setup({ issuer: `${ISSUER}/` });
+  it('discovery naming another issuer (a custom domain in front of ZITADEL): both values', async () => {
+    const { issuer, lines, jwt, refusal, noToken } = await setup();
+    const serve = issuer.discovery;
+    issuer.discovery = () => ({ body: { ...(serve().body as object), issuer: 'https://login.acme.example' } });
     expect((await refusal(await jwt())).status).toBe(503);
     expect(lines).toHaveLength(1);
     expect(lines[0]!.message).toContain(
-      `(${DISCOVERY_URL}): issuer mismatch: discovery document names another issuer ("${ISSUER}", configured "${ISSUER}/") [ERR_UPSTREAM_ISSUER_MISMATCH]`,
+      `(${DISCOVERY_URL}): issuer mismatch: discovery document names another issuer ("https://login.acme.example", configured "${ISSUER}") [ERR_UPSTREAM_ISSUER_MISMATCH]`,
     );
     noToken();
   });
