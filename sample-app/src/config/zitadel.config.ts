@@ -47,9 +47,10 @@ export function validateZitadelEnv(env: Record<string, unknown>): Record<string,
 /**
  * The options of `ResourceServerModule.forRootAsync`, from the environment.
  *
- * - `audience`: ZITADEL puts the project id and the project's API client id into `aud`
- *   when a client asks for `urn:zitadel:iam:org:project:id:{projectId}:aud`; either one
- *   identifies this API.
+ * - `audience`: a service user's token names the project id in `aud` when it asked for
+ *   `urn:zitadel:iam:org:project:id:{projectId}:aud` (internal/domain/token.go
+ *   AddAudScopeToAudience); a PAT's introspection answer names the API application's client
+ *   id (newer releases add the project id): either one identifies this API.
  * - `projectId`: roles are read from `urn:zitadel:iam:org:project:{projectId}:roles`.
  * - `introspection`: needed for opaque tokens (ZITADEL's default), personal access
  *   tokens and `@RequireActiveToken()`; the API authenticates as its API application.
