@@ -79,7 +79,16 @@ const rs = createResourceServer({
   projectId: 'test-project',
   timeout: TIMEOUT_MS,
   jwtCacheMax: CACHE_MAX,
-  introspection: { auth: { type: 'client_secret_basic', ...issuer.introspectionClient }, cacheMax: CACHE_MAX },
+  // Every opaque token here is legitimate traffic seen for the first time, at CONCURRENCY in
+  // flight: the defaults (8 calls in flight, 100 never-seen tokens per second) are sized to
+  // stop a flood of made-up tokens and would shed most of them with 503, so this run raises
+  // both, as the operator log line tells an operator with such traffic to do.
+  introspection: {
+    auth: { type: 'client_secret_basic', ...issuer.introspectionClient },
+    cacheMax: CACHE_MAX,
+    maxConcurrent: CONCURRENCY,
+    maxNewPerSecond: 50_000,
+  },
   logger: { warn: (message) => operatorLog.push(`warn ${message}`), error: (message) => operatorLog.push(`error ${message}`) },
   audit: () => {
     auditEvents += 1;
