@@ -99,20 +99,29 @@ describe('introspection with ZITADEL-shaped answers', () => {
   });
 
   it('never holds more entries than its cap, whatever the number of distinct tokens', async () => {
-    const cache = new MemoryTokenCache<CachedIntrospection>({ max: 1000 });
+    // Cap 50, 60 distinct tokens: enough to show that the cap holds (the LRU evicts) and that
+    // nothing is answered from the cache (every token is introspected once).
+    const cache = new MemoryTokenCache<CachedIntrospection>({ max: 50 });
     const counter = { calls: 0 };
     // New tokens are introspected at most introspection.maxNewPerSecond (default 100) per
     // second: the clock moves 20 ms per token.
     let time = Date.now();
     const rs = server(fakeIntrospection(() => serviceUserAnswer(), counter), cache, () => time);
     let largest = 0;
-    for (let i = 0; i < 10_000; i += 1) {
+    const tokens = Array.from({ length: 60 }, () => zitadelOpaqueToken());
+    for (const token of tokens) {
       time += 20;
-      await rs.authenticate(`Bearer ${zitadelOpaqueToken()}`);
+      await rs.authenticate(`Bearer ${token}`);
       largest = Math.max(largest, cache.size);
     }
-    expect(counter.calls).toBe(10_000);
-    expect(largest).toBe(1000);
+    expect(counter.calls).toBe(60);
+    expect(largest).toBe(50);
+    // The oldest were evicted (introspected again), the newest are still cached.
+    await rs.authenticate(`Bearer ${tokens[59]!}`);
+    expect(counter.calls).toBe(60);
+    time += 20;
+    await rs.authenticate(`Bearer ${tokens[0]!}`);
+    expect(counter.calls).toBe(61);
   });
 
   it('keys the cache by the token hash, never by the token', async () => {
