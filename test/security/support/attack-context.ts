@@ -30,6 +30,17 @@ function keyMaterial(type: 'rsa' | 'ec'): KeyMaterial {
   };
 }
 
+/** Key material per role, generated once per test file (each app kind's context reuses it). */
+const materials = new Map<string, KeyMaterial>();
+function keyMaterialFor(role: string, type: 'rsa' | 'ec'): KeyMaterial {
+  let material = materials.get(role);
+  if (material === undefined) {
+    material = keyMaterial(type);
+    materials.set(role, material);
+  }
+  return material;
+}
+
 /** A tiny HTTP server on 127.0.0.1 that counts the requests it gets. */
 export interface CountingServer {
   readonly url: string;
@@ -100,14 +111,14 @@ export const TRUSTED_RSA_KID = 'trusted-rsa';
 export const TRUSTED_EC_KID = 'trusted-ec';
 
 export async function createAttackContext(): Promise<AttackContext> {
-  const issuer = await createTestIssuer();
+  const issuer = await createTestIssuer({ keys: 'shared' });
   const published = (await (await fetch(issuer.jwksUri)).json()) as { keys: (JWK & { kid: string; n: string })[] };
   const issuerJwk = published.keys[0]!;
   const issuerPem = createPublicKey({ key: issuerJwk as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
-  const attackerRsa = keyMaterial('rsa');
-  const attackerEc = keyMaterial('ec');
-  const trustedRsa = keyMaterial('rsa');
-  const trustedEc = keyMaterial('ec');
+  const attackerRsa = keyMaterialFor('attacker-rsa', 'rsa');
+  const attackerEc = keyMaterialFor('attacker-ec', 'ec');
+  const trustedRsa = keyMaterialFor('trusted-rsa', 'rsa');
+  const trustedEc = keyMaterialFor('trusted-ec', 'ec');
   const mirrorBody = JSON.stringify({
     keys: [
       ...published.keys,

@@ -852,3 +852,30 @@ export function revocation(ctx: AttackContext): MemoryRevocationList {
   }
   return list;
 }
+
+// ---------------------------------------------------------------------------------------
+// Where each case runs
+
+/**
+ * Transport and route cases (T*, P*) are about what reaches the core: how Node and each
+ * framework parse the request line, headers, body and path. They run over real HTTP on every
+ * app kind. Those among them that are plain header/query/body requests on a known route run
+ * at core level too.
+ */
+const TRANSPORT_AT_CORE = new Set(['T01', 'T02', 'T06', 'T08', 'T09', 'T10', 'T11', 'T12', 'T18', 'T19', 'T20', 'T21', 'T23', 'P01', 'P02', 'P03', 'P04', 'P08']);
+
+/**
+ * Token-content cases (algorithms, header parameters, structure, claims, opaque tokens,
+ * DPoP) are decided by the core alone: all of them run once at core level (support/core-app.ts),
+ * and this representative of each kind of refusal also runs over HTTP on every app kind
+ * (status, challenge, body shape, audit emission, no leaks through the framework).
+ */
+const TOKEN_SLICE = new Set(['A01a', 'A07', 'A14', 'H01', 'H02', 'H18', 'S01', 'S09', 'C01', 'C05', 'C20', 'C24', 'C29', 'O01', 'O04', 'O05', 'D01', 'D02']);
+
+const isTransportCase = (attack: AttackCase): boolean => /^[TP]/.test(attack.id);
+
+/** The cases decided at core level by `rs.decide()`. */
+export const CORE_CASES: readonly AttackCase[] = CORPUS.filter((attack) => !isTransportCase(attack) || TRANSPORT_AT_CORE.has(attack.id));
+
+/** The cases sent over real HTTP to every app kind. */
+export const TRANSPORT_CASES: readonly AttackCase[] = CORPUS.filter((attack) => isTransportCase(attack) || TOKEN_SLICE.has(attack.id));
