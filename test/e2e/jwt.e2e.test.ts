@@ -1,6 +1,13 @@
+/**
+ * The transport side of JWT access tokens on every app kind: the caller as each framework
+ * hands it to the route, RFC 6750 answers as each writes them (headers folded by Node, two
+ * Authorization headers, the query carrier), a representative of each refusal, scopes,
+ * roles per organization from route parameters, class- and method-level requirements,
+ * public routes, and no token in a response or a log line. Every verification rule runs
+ * once at core level: test/core/jwt-verification.test.ts.
+ */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { generateKeyPair, exportJWK } from 'jose';
 import { createTestIssuer } from '../../lib/testing/index.js';
 import type { TestIssuer } from '../../lib/testing/index.js';
 import { APP_KINDS, startApp } from '../support/apps.js';
@@ -42,7 +49,7 @@ describe.each(APP_KINDS)('JWT access tokens on %s', (kind) => {
   beforeAll(async () => {
     await new Promise<void>((resolve) => canary.listen(0, '127.0.0.1', resolve));
     canaryUrl = `http://127.0.0.1:${(canary.address() as AddressInfo).port}`;
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ keys: 'shared' });
     app = await startApp(kind, { issuer: issuer.issuer, audience: ['test-project'], projectId: 'test-project', logger: logs }, logs);
   });
 
@@ -115,50 +122,13 @@ describe.each(APP_KINDS)('JWT access tokens on %s', (kind) => {
   });
 
   const disallowedAlg = 'The token is signed with an algorithm that is not allowed';
+  // A representative of each refusal as the framework writes it; every verification rule is
+  // tested at core level (test/core/jwt-verification.test.ts).
   it.each([
     ['alg none', () => mint({}, { unsigned: 'none' }), disallowedAlg],
-    ['alg None', () => mint({}, { unsigned: 'None' }), disallowedAlg],
-    ['alg NONE', () => mint({}, { unsigned: 'NONE' }), disallowedAlg],
-    ['HS256 signed with the public key', async () => {
-      const jwks = (await (await fetch(issuer.jwksUri)).json()) as { keys: Record<string, unknown>[] };
-      const secret = new TextEncoder().encode(JSON.stringify(jwks.keys[0]));
-      return mint({}, { alg: 'HS256', key: secret });
-    }, disallowedAlg],
-    ['an embedded jwk', async () => {
-      const attacker = await generateKeyPair('RS256', { extractable: true });
-      return mint({}, { key: attacker.privateKey, header: { jwk: await exportJWK(attacker.publicKey) } });
-    }, 'The token header must not carry jwk'],
     ['a jku header', async () => mint({}, { header: { jku: `${canaryUrl}/jwks` } }), 'The token header must not carry jku'],
-    ['an x5u header', async () => mint({}, { header: { x5u: `${canaryUrl}/cert` } }), 'The token header must not carry x5u'],
-    ['an x5c header', async () => mint({}, { header: { x5c: ['MIIB'] } }), 'The token header must not carry x5c'],
-    ['an unknown crit', async () => mint({ exp2: 1 }, { header: { crit: ['exp2'], exp2: 1 } }), 'The token header lists critical extensions this server does not support'],
-    ['no exp', async () => mint({}, { omit: ['exp'] }), 'The token has no exp claim'],
     ['an expired token', async () => mint({}, { expiresIn: -60 }), 'The token has expired'],
-    ['an iat in the future', async () => mint({ iat: Math.floor(Date.now() / 1000) + 600 }), 'The token was issued in the future'],
-    ['an nbf in the future', async () => mint({ nbf: Math.floor(Date.now() / 1000) + 600 }), 'The token is not valid yet'],
-    ['typ id+jwt', async () => mint({}, { header: { typ: 'id+jwt' } }), 'The token is not an access token (unexpected typ)'],
-    ['typ dpop+jwt', async () => mint({}, { header: { typ: 'dpop+jwt' } }), 'The token is not an access token (unexpected typ)'],
-    ['an ID token (nonce)', async () => mint({ nonce: 'n-0S6_WzA2Mj' }), 'ID tokens are not accepted as access tokens'],
-    ['an ID token (at_hash)', async () => mint({ at_hash: 'HK6E_P6Dh8Y93mRNtsDB1Q' }), 'ID tokens are not accepted as access tokens'],
-    ['a JWE', async () => 'eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.OKOawDo13gRp2ojaHV7LFpZcgV7T6DVZKTyKOMTYUmKoTCVJRgckCL9kiMT03JGe.48V1_ALb6US04U3b.5eym8TW_c8SuK0ltJ3rpYIzOeDQz7TALvtu6UG9oMo4vpzs9tX_EFShS8iB7j6ji.XFBoMYUZodetZdvTiFvSkQ', 'Encrypted tokens (JWE) are not accepted'],
-    ['another issuer', async () => mint({ iss: 'https://evil.example' }), 'The token\'s iss claim is not accepted'],
-    ['another audience', async () => mint({ aud: 'someone-else' }), 'The token\'s aud claim is not accepted'],
-    ['a signature by a key not in the JWKS', async () => {
-      const attacker = await generateKeyPair('RS256');
-      return mint({}, { key: attacker.privateKey });
-    }, 'The token signature is invalid'],
-    ['a tampered payload', async () => {
-      const [h, , s] = (await mint()).split('.');
-      const payload = Buffer.from(JSON.stringify({ sub: 'admin', iss: issuer.issuer, aud: 'test-project', exp: 9999999999, jti: 'x' })).toString('base64url');
-      return `${h}.${payload}.${s}`;
-    }, 'The token signature is invalid'],
-    ['no jti (ZITADEL preset)', async () => mint({}, { omit: ['jti'] }), 'The token has no jti claim'],
-    ['an unknown kid', async () => {
-      const attacker = await generateKeyPair('RS256');
-      return mint({}, { key: attacker.privateKey, header: { kid: 'not-a-known-kid' } });
-    }, 'The token was signed with an unknown key'],
     ['an opaque token while introspection is off', async () => issuer.mintOpaque(), 'Opaque tokens are not accepted here; send a JWT access token'],
-    ['a three-segment token whose header is not JSON', async () => 'bm90LWpzb24.e30.c2ln', 'Opaque tokens are not accepted here; send a JWT access token'],
   ])('answers 401 invalid_token for %s', async (_name, makeToken, description) => {
     const token = await makeToken();
     tokens.push(token);
@@ -172,14 +142,6 @@ describe.each(APP_KINDS)('JWT access tokens on %s', (kind) => {
     expect(canaryHits).toBe(0);
   });
 
-  it.each([
-    ['typ at+jwt', { typ: 'at+jwt' }],
-    ['typ application/at+jwt', { typ: 'application/at+JWT' }],
-    ['no typ', { typ: undefined }],
-  ])('accepts %s', async (_name, header) => {
-    expect((await call('/me', await mint({}, { header }))).status).toBe(200);
-  });
-
   it('answers 403 insufficient_scope naming the required scope', async () => {
     const response = await call('/orders', await mint({ scope: 'openid profile' }));
     expect(response.status).toBe(403);
@@ -189,17 +151,6 @@ describe.each(APP_KINDS)('JWT access tokens on %s', (kind) => {
     expect((await call('/orders', await mint({ scope: 'openid orders:read' }))).status).toBe(200);
   });
 
-  it('checks any-of scopes', async () => {
-    expect((await call('/either', await mint({ scope: 'b' }))).status).toBe(200);
-    const refused = await call('/either', await mint({ scope: 'c' }));
-    expect(refused.status).toBe(403);
-    expect(refused.headers['www-authenticate']).toContain('scope="a b"');
-  });
-
-  it('fails a scope requirement for a JWT without a scope claim when introspection is off', async () => {
-    expect((await call('/orders', await mint())).status).toBe(403);
-  });
-
   it('answers 403 for a missing role, naming it, and never reads roles from scope', async () => {
     const response = await call('/admin', await mint({ scope: 'urn:zitadel:iam:org:project:role:orders.admin', ...issuer.roleClaims(['orders.read']) }));
     expect(response.status).toBe(403);
@@ -207,11 +158,6 @@ describe.each(APP_KINDS)('JWT access tokens on %s', (kind) => {
       'Bearer realm="api", error="insufficient_scope", error_description="Missing role: one of orders.admin"',
     );
     expect((await call('/admin', await mint(issuer.roleClaims(['orders.admin'])))).status).toBe(200);
-  });
-
-  it('ignores the generic role claim when the project id is set (it may describe another project)', async () => {
-    const token = await mint({ 'urn:zitadel:iam:org:project:roles': { 'orders.admin': { '100000000000000001': 'acme' } } });
-    expect((await call('/admin', token)).status).toBe(403);
   });
 
   it('counts a role only in the organization that owns the resource', async () => {
@@ -248,7 +194,7 @@ describe.each(APP_KINDS)('JWT access tokens on %s', (kind) => {
   });
 
   it('never puts a token into a response or a log line', () => {
-    expect(tokens.length).toBeGreaterThan(20);
+    expect(tokens.length).toBeGreaterThan(15);
     const everything = [...responses.map((r) => `${JSON.stringify(r.headers)}\n${r.text}`), logs.text()].join('\n');
     for (const token of tokens) {
       expect(everything).not.toContain(token);

@@ -25,25 +25,11 @@ import {
   ResourceServerModule,
 } from '../../lib/nest/index.js';
 import * as plugin from '../../lib/fastify/index.js';
+import { isExpress } from './app-kinds.js';
+import type { AppKind } from './app-kinds.js';
 
-export type AppKind = 'express' | 'express4' | 'nest-express' | 'nest-fastify' | 'fastify';
-/** Express 5 and 4 (the peer range), Nest on Express and on Fastify, Fastify with this package's plugin. */
-export const APP_KINDS: readonly AppKind[] = ['express', 'express4', 'nest-express', 'nest-fastify', 'fastify'];
-
-/** True for the plain Express apps (either major). */
-export function isExpress(kind: AppKind): boolean {
-  return kind === 'express' || kind === 'express4';
-}
-
-/** True where Fastify routes the request (its router is case-sensitive, decodes the path first). */
-export function isFastifyRouter(kind: AppKind): boolean {
-  return kind === 'nest-fastify' || kind === 'fastify';
-}
-
-/** True where the token is checked before any body parser ran (a token in the body is not seen). */
-export function authBeforeBody(kind: AppKind): boolean {
-  return isExpress(kind) || kind === 'fastify';
-}
+export type { AppKind } from './app-kinds.js';
+export { APP_KINDS, authBeforeBody, isExpress, isFastifyRouter } from './app-kinds.js';
 
 export interface RunningApp {
   readonly url: string;

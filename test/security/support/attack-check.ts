@@ -4,7 +4,7 @@
  */
 import type { AuditEvent } from '../../../lib/core/audit.js';
 import type { AttackCase, AttackRequest, Expectation } from './corpus.js';
-import type { AppKind } from '../../support/apps.js';
+import type { AppKind } from '../../support/app-kinds.js';
 import { findLeaks } from './leaks.js';
 
 /** Tokens a request carries, wherever they are: they must never be echoed. */

@@ -1,8 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { AuthErrorCode } from '../../../lib/core/errors.js';
 import { MemoryRevocationList } from '../../../lib/core/revocation.js';
-import type { AppKind } from '../../support/apps.js';
-import { authBeforeBody, isExpress, isFastifyRouter } from '../../support/apps.js';
+import type { AppKind } from '../../support/app-kinds.js';
+import { authBeforeBody, isExpress, isFastifyRouter } from '../../support/app-kinds.js';
 import type { AttackContext } from './attack-context.js';
 import { TRUSTED_EC_KID, TRUSTED_RSA_KID } from './attack-context.js';
 
