@@ -65,7 +65,7 @@ describe('ResourceServerModule', () => {
     ).rejects.toThrow(message);
   });
 
-  it('denies execution context types it does not know (graphql, rpc and ws: test/nest-contexts)', async () => {
+  it('denies execution context types it does not know (graphql, rpc and ws: test/nest/contexts)', async () => {
     const server = createResourceServer({ issuer: issuer.issuer, audience: 'test-project' });
     const guard = new ResourceServerGuard(server);
     for (const type of ['kafka-custom', 'unknown']) {

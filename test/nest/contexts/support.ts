@@ -1,8 +1,8 @@
-import type { AuditEvent } from '../../lib/core/audit.js';
-import type { ResourceServerOptions } from '../../lib/core/options.js';
-import { createTestIssuer } from '../../lib/testing/index.js';
-import type { TestIssuer } from '../../lib/testing/index.js';
-import { LogCapture } from '../support/log-capture.js';
+import type { AuditEvent } from '../../../lib/core/audit.js';
+import type { ResourceServerOptions } from '../../../lib/core/options.js';
+import { createTestIssuer } from '../../../lib/testing/index.js';
+import type { TestIssuer } from '../../../lib/testing/index.js';
+import { LogCapture } from '../../support/log-capture.js';
 
 /** One issuer, the options of the app under test, and everything that must never show a token. */
 export interface ContextFixture {

@@ -7,8 +7,8 @@ import { NestFactory } from '@nestjs/core';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { io } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
-import type { Principal } from '../../lib/core/principal.js';
-import { Caller, Public, RequireRole, ResourceServerModule } from '../../lib/nest/index.js';
+import type { Principal } from '../../../lib/core/principal.js';
+import { Caller, Public, RequireRole, ResourceServerModule } from '../../../lib/nest/index.js';
 import { contextFixture, expectNoTokenLeak } from './support.js';
 import type { ContextFixture } from './support.js';
 

@@ -7,9 +7,9 @@ import { NestFactory } from '@nestjs/core';
 import { ApolloDriver } from '@nestjs/apollo';
 import type { ApolloDriverConfig } from '@nestjs/apollo';
 import { Args, Field, GraphQLModule, ObjectType, Query, ResolveField, Resolver } from '@nestjs/graphql';
-import type { Principal } from '../../lib/core/principal.js';
-import { Caller, Public, RequireActiveToken, RequireRole, RequireScope, ResourceServerModule } from '../../lib/nest/index.js';
-import { send } from '../support/send.js';
+import type { Principal } from '../../../lib/core/principal.js';
+import { Caller, Public, RequireActiveToken, RequireRole, RequireScope, ResourceServerModule } from '../../../lib/nest/index.js';
+import { send } from '../../support/send.js';
 import { contextFixture, expectNoTokenLeak } from './support.js';
 import type { ContextFixture } from './support.js';
 

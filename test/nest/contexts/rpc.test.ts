@@ -10,8 +10,8 @@ import type { ClientProxy } from '@nestjs/microservices';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { firstValueFrom } from 'rxjs';
-import type { Principal } from '../../lib/core/principal.js';
-import { Caller, Public, RequireRole, ResourceServerModule } from '../../lib/nest/index.js';
+import type { Principal } from '../../../lib/core/principal.js';
+import { Caller, Public, RequireRole, ResourceServerModule } from '../../../lib/nest/index.js';
 import { contextFixture, expectNoTokenLeak } from './support.js';
 import type { ContextFixture } from './support.js';
 

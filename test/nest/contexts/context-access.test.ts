@@ -4,13 +4,13 @@ import type { ExecutionContext } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { WsException } from '@nestjs/websockets';
 import * as grpc from '@grpc/grpc-js';
-import { createResourceServer } from '../../lib/core/resource-server.js';
-import type { ResourceServer } from '../../lib/core/resource-server.js';
-import { Public, RequireRole, ResourceServerGuard } from '../../lib/nest/index.js';
-import { principalOf } from '../../lib/nest/resource-server.request.js';
-import { createTestIssuer } from '../../lib/testing/index.js';
-import type { TestIssuer } from '../../lib/testing/index.js';
-import { LogCapture } from '../support/log-capture.js';
+import { createResourceServer } from '../../../lib/core/resource-server.js';
+import type { ResourceServer } from '../../../lib/core/resource-server.js';
+import { Public, RequireRole, ResourceServerGuard } from '../../../lib/nest/index.js';
+import { principalOf } from '../../../lib/nest/resource-server.request.js';
+import { createTestIssuer } from '../../../lib/testing/index.js';
+import type { TestIssuer } from '../../../lib/testing/index.js';
+import { LogCapture } from '../../support/log-capture.js';
 
 class Handlers {
   any(): void {}
