@@ -12,5 +12,7 @@ export default {
     '^zitadel-resource-server/redis$': '<rootDir>/lib/redis/index.ts',
   },
   testMatch: ['<rootDir>/test/redis/**/*.test.ts'],
+  // The notice of npm test is about this suite: not needed when it runs.
+  globalSetup: undefined,
   testPathIgnorePatterns: base.testPathIgnorePatterns.filter((pattern) => pattern !== '/test/redis/'),
 };
