@@ -5,11 +5,13 @@ import type { AuditEvent } from '../../lib/core/audit.js';
 import { APP_KINDS, startApp } from '../support/apps.js';
 import type { RunningApp } from '../support/apps.js';
 import { get, send } from '../support/send.js';
+import { AuditRecorder } from '../support/audit-sink.js';
 
 describe.each(APP_KINDS)('audit events on %s', (kind) => {
   let issuer: TestIssuer;
   let app: RunningApp;
-  const events: AuditEvent[] = [];
+  const audit = new AuditRecorder();
+  const events = audit.events;
   const tokens: string[] = [];
 
   beforeAll(async () => {
@@ -21,7 +23,7 @@ describe.each(APP_KINDS)('audit events on %s', (kind) => {
       timeout: 500,
       logger: { warn: () => undefined, error: () => undefined },
       introspection: { auth: { type: 'client_secret_basic', ...issuer.introspectionClient } },
-      audit: (event) => events.push(event),
+      audit: audit.sink,
     });
   });
   afterAll(async () => {
@@ -34,7 +36,7 @@ describe.each(APP_KINDS)('audit events on %s', (kind) => {
 
   /** The one event of the last request (Express emits allows when the response finishes). */
   async function lastEvent(): Promise<AuditEvent> {
-    for (let i = 0; i < 50 && events.length === 0; i += 1) await new Promise((r) => setTimeout(r, 10));
+    await audit.waitFor(1);
     expect(events).toHaveLength(1);
     return events[0]!;
   }

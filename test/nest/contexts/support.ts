@@ -3,6 +3,7 @@ import type { ResourceServerOptions } from '../../../lib/core/options.js';
 import { createTestIssuer } from '../../../lib/testing/index.js';
 import type { TestIssuer } from '../../../lib/testing/index.js';
 import { LogCapture } from '../../support/log-capture.js';
+import { AuditRecorder } from '../../support/audit-sink.js';
 
 /** One issuer, the options of the app under test, and everything that must never show a token. */
 export interface ContextFixture {
@@ -25,7 +26,8 @@ export async function contextFixture(): Promise<ContextFixture> {
   const issuer = await createTestIssuer();
   const logs = new LogCapture();
   logs.captureStdio();
-  const events: AuditEvent[] = [];
+  const audit = new AuditRecorder();
+  const events = audit.events;
   const tokens: string[] = [];
   const options: ResourceServerOptions = {
     issuer: issuer.issuer,
@@ -34,7 +36,7 @@ export async function contextFixture(): Promise<ContextFixture> {
     timeout: 500,
     logger: logs,
     introspection: { auth: { type: 'client_secret_basic', ...issuer.introspectionClient } },
-    audit: (event) => events.push(event),
+    audit: audit.sink,
   };
   return {
     issuer,
@@ -54,7 +56,8 @@ export async function contextFixture(): Promise<ContextFixture> {
       return token;
     },
     async takeEvents(count = 1) {
-      for (let i = 0; i < 100 && events.length < count; i += 1) await new Promise((r) => setTimeout(r, 10));
+      // Fewer than `count` events after a second: the caller's assertion says what is missing.
+      await audit.waitFor(count, 1000).catch(() => undefined);
       return events.splice(0, events.length);
     },
     async close() {

@@ -6,15 +6,16 @@
  */
 import { createTestIssuer } from '../../../lib/testing/index.js';
 import type { TestIssuer } from '../../../lib/testing/index.js';
-import type { AuditEvent } from '../../../lib/core/audit.js';
 import { APP_KINDS, startApp } from '../../support/apps.js';
 import type { RunningApp } from '../../support/apps.js';
 import { get } from '../../support/send.js';
+import { AuditRecorder } from '../../support/audit-sink.js';
 
 describe.each(APP_KINDS)('parallel requests on %s', (kind) => {
   let issuer: TestIssuer;
   let app: RunningApp;
-  const events: AuditEvent[] = [];
+  const audit = new AuditRecorder();
+  const events = audit.events;
 
   beforeAll(async () => {
     issuer = await createTestIssuer();
@@ -24,7 +25,7 @@ describe.each(APP_KINDS)('parallel requests on %s', (kind) => {
       projectId: 'test-project',
       introspection: { auth: { type: 'client_secret_basic', ...issuer.introspectionClient } },
       logger: { warn: () => undefined, error: () => undefined },
-      audit: (event) => events.push(event),
+      audit: audit.sink,
     });
   });
   afterAll(async () => {
@@ -61,8 +62,7 @@ describe.each(APP_KINDS)('parallel requests on %s', (kind) => {
       .map((response, i) => ({ i, who: cases[i]![0], path: cases[i]![2], expected: cases[i]![3], status: response.status, subject: (response.body as { subject?: string } | undefined)?.subject }))
       .filter((r) => r.status !== r.expected || (r.status === 200 && r.subject !== r.who));
     expect(wrong).toEqual([]);
-    for (let spin = 0; events.length < cases.length && spin < 200; spin += 1) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, 50));
+    await audit.waitFor(cases.length);
     expect(events).toHaveLength(cases.length);
     // Per (subject, path, status), the events match the requests one to one (a JWT refused
     // on /active by introspection still names its verified subject).

@@ -21,6 +21,7 @@ import type { AuditEvent } from '../../../lib/core/audit.js';
 import { AuthError } from '../../../lib/core/errors.js';
 import { authErrorHandler, protect, requireActiveToken, requireRole, requireScope } from '../../../lib/express/index.js';
 import { get } from '../../support/send.js';
+import { AuditRecorder } from '../../support/audit-sink.js';
 
 describe.each([
   ['express 5', () => express(), () => express.Router()],
@@ -29,7 +30,8 @@ describe.each([
   let issuer: TestIssuer;
   let server: ReturnType<express.Express['listen']>;
   let url: string;
-  const events: AuditEvent[] = [];
+  const audit = new AuditRecorder();
+  const events = audit.events;
   const errorsSeen: string[] = [];
 
   beforeAll(async () => {
@@ -40,7 +42,7 @@ describe.each([
       projectId: 'test-project',
       introspection: { auth: { type: 'client_secret_basic', ...issuer.introspectionClient } },
       logger: { warn: () => undefined, error: () => undefined },
-      audit: (event) => events.push(event),
+      audit: audit.sink,
     });
     const app = makeApp();
     const json = (req: Request, res: Response) => res.json({ subject: req.auth?.subject ?? null });
@@ -72,9 +74,7 @@ describe.each([
   });
 
   async function oneEvent(): Promise<AuditEvent[]> {
-    for (let spin = 0; events.length === 0 && spin < 100; spin += 1) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, 30));
-    return events;
+    return audit.waitFor(1);
   }
 
   it.each(['/opt-admin', '/opt-slow-admin'])('optional protect() + requireRole() on %s: no token, bad token, no role, role', async (path) => {

@@ -11,19 +11,20 @@ import type { Request, Response } from 'express';
 import { createTestIssuer } from '../../../lib/testing/index.js';
 import type { TestIssuer } from '../../../lib/testing/index.js';
 import { createResourceServer } from '../../../lib/core/resource-server.js';
-import type { AuditEvent } from '../../../lib/core/audit.js';
 import { protect, requireRole } from '../../../lib/express/index.js';
 import { get } from '../../support/send.js';
+import { AuditRecorder } from '../../support/audit-sink.js';
 
 describe('protect() at app level and again on the route', () => {
   let issuer: TestIssuer;
   let server: ReturnType<express.Express['listen']>;
   let url: string;
-  const events: AuditEvent[] = [];
+  const audit = new AuditRecorder();
+  const events = audit.events;
 
   beforeAll(async () => {
     issuer = await createTestIssuer();
-    const rs = createResourceServer({ issuer: issuer.issuer, audience: 'test-project', projectId: 'test-project', audit: (event) => events.push(event) });
+    const rs = createResourceServer({ issuer: issuer.issuer, audience: 'test-project', projectId: 'test-project', audit: audit.sink });
     const app = express();
     app.use(protect(rs));
     const router = express.Router();
@@ -43,8 +44,7 @@ describe('protect() at app level and again on the route', () => {
   it('records one event for one allowed request', async () => {
     const token = await issuer.mintJwt({ sub: 'reader', ...issuer.roleClaims(['orders.read']) });
     expect((await get(`${url}/api/orders`, token)).status).toBe(200);
-    for (let spin = 0; events.length === 0 && spin < 100; spin += 1) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, 50));
+    await audit.waitFor(1);
     expect(events.map((e) => [e.decision, e.subject])).toEqual([['allow', 'reader']]);
   });
 
@@ -52,8 +52,7 @@ describe('protect() at app level and again on the route', () => {
     events.length = 0;
     const token = await issuer.mintJwt({ sub: 'nobody' });
     expect((await get(`${url}/api/orders`, token)).status).toBe(403);
-    for (let spin = 0; events.length === 0 && spin < 100; spin += 1) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, 50));
+    await audit.waitFor(1);
     expect(events.map((e) => [e.decision, e.reason ?? null])).toEqual([['deny', 'ERR_ROLE_INSUFFICIENT']]);
   });
 });
