@@ -26,6 +26,6 @@ export default {
   // Jest's default is one worker fewer than the cores: on a 2-core machine that is one
   // worker, every suite in a row. Two workers halve the wall time there.
   maxWorkers: 2,
-  // One line on whether the Redis suite (npm run test:redis) could run here.
-  globalSetup: '<rootDir>/test/support/redis-notice.js',
+  // One RSA key for every file's test issuers; one line on the Redis suite (npm run test:redis).
+  globalSetup: '<rootDir>/test/support/global-setup.js',
 };

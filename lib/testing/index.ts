@@ -23,7 +23,7 @@ export type {
   TestIssuer,
   TestIssuerRequestCounts,
 } from './test-issuer.js';
-export { createTestKeys } from './key-ring.js';
+export { createTestKeys, importTestKeys } from './key-ring.js';
 export type { TestIssuerKeys } from './key-ring.js';
 export type { MintJwtOptions } from './mint.js';
 export type { TestIssuerClientKey, TestIssuerClientSecret, TestIssuerOptions } from './options.js';

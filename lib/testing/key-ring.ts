@@ -1,9 +1,9 @@
 /**
  * The test issuer's signing keys: generated at run time, never written anywhere.
  */
-import { randomInt, KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomInt, KeyObject } from 'node:crypto';
 import type { webcrypto } from 'node:crypto';
-import { exportJWK, generateKeyPair } from 'jose';
+import { exportJWK, generateKeyPair, importSPKI } from 'jose';
 import type { CryptoKey, JSONWebKeySet, JWK } from 'jose';
 
 /** Algorithms the issuer can generate its own signing keys for. */
@@ -139,6 +139,49 @@ export async function createTestKeys(alg = 'RS256'): Promise<TestIssuerKeys> {
   const key = await generateIssuerKey(checkIssuerKeyAlgorithm(alg, 'alg'));
   const keys: TestIssuerKeys = Object.freeze({ alg: key.alg, kid: key.kid });
   privateKeys.set(keys, key);
+  return keys;
+}
+
+/**
+ * Wraps a private key generated elsewhere at run time — a PKCS#8 PEM or a Node `KeyObject`,
+ * for instance made once per test run in a Jest `globalSetup` and handed to the test files
+ * through an environment variable — as {@link TestIssuerKeys}. Jest gives every test file
+ * its own module registry, so `keys: 'shared'` shares a key within a file only; this shares
+ * one across files, and no test file pays for key generation.
+ *
+ * @example
+ * ```ts
+ * import { createTestIssuer, importTestKeys } from 'zitadel-resource-server/testing';
+ *
+ * // globalSetup: process.env.TEST_ISSUER_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 })
+ * //   .privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+ * const keys = await importTestKeys(process.env.TEST_ISSUER_KEY!);
+ * const issuer = await createTestIssuer({ keys });
+ * ```
+ */
+export async function importTestKeys(privateKey: string | KeyObject, alg = 'RS256'): Promise<TestIssuerKeys> {
+  checkIssuerKeyAlgorithm(alg, 'alg');
+  let key: KeyObject;
+  try {
+    key = typeof privateKey === 'string' ? createPrivateKey(privateKey) : privateKey;
+  } catch {
+    throw new TypeError('importTestKeys "privateKey" must be a private key: a PKCS#8 PEM or a KeyObject');
+  }
+  if (!(key instanceof KeyObject) || key.type !== 'private') {
+    throw new TypeError('importTestKeys "privateKey" must be a private key: a PKCS#8 PEM or a KeyObject');
+  }
+  const spki = createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
+  let publicKey: CryptoKey;
+  try {
+    publicKey = await importSPKI(spki, alg, { extractable: true });
+  } catch {
+    throw new TypeError(`importTestKeys "privateKey" is not a key for ${alg}`);
+  }
+  const kid = newKid();
+  const jwk = await exportJWK(publicKey);
+  const issuerKey: IssuerKey = Object.freeze({ kid, alg, privateKey: key, publicKey, publicJwk: Object.freeze({ ...jwk, kid, alg, use: 'sig' }) });
+  const keys: TestIssuerKeys = Object.freeze({ alg, kid });
+  privateKeys.set(keys, issuerKey);
   return keys;
 }
 

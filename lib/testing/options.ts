@@ -205,7 +205,7 @@ function checkKeys(keys: unknown, alg: unknown): { alg: string; keys: IssuerKey 
   if (keys === 'shared') return { alg: checkIssuerKeyAlgorithm(alg ?? 'RS256', 'alg'), keys: 'shared' };
   const key = unwrapTestKeys(keys);
   if (key === undefined) {
-    throw new TypeError('"keys" option must be the result of createTestKeys() or \'shared\'');
+    throw new TypeError('"keys" option must be the result of createTestKeys() or importTestKeys(), or \'shared\'');
   }
   if (alg !== undefined && alg !== key.alg) {
     throw new TypeError(`"alg" option (${JSON.stringify(alg)}) does not match the "keys" option's algorithm ${key.alg}; leave "alg" out`);

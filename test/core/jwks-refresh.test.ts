@@ -9,6 +9,7 @@ import type { TestIssuer } from '../../lib/testing/index.js';
 import { coreApp } from '../support/core-app.js';
 import type { CoreApp } from '../support/core-app.js';
 import { LogCapture } from '../support/log-capture.js';
+import { testKeys } from '../support/test-keys.js';
 
 /** Short on purpose: a hanging JWKS costs this much per case. */
 const TIMEOUT_MS = 150;
@@ -22,7 +23,7 @@ describe('JWKS handling at core level', () => {
 
   beforeEach(async () => {
     offset = 0;
-    issuer = await createTestIssuer({ now, keys: 'shared' });
+    issuer = await createTestIssuer({ now, keys: await testKeys() });
     app = coreApp({ issuer: issuer.issuer, audience: 'test-project', projectId: 'test-project', timeout: TIMEOUT_MS, now, logger: logs });
   });
 

@@ -12,6 +12,7 @@ import type { TestIssuer } from '../../lib/testing/index.js';
 import { coreApp } from '../support/core-app.js';
 import type { CoreAnswer, CoreApp } from '../support/core-app.js';
 import { LogCapture } from '../support/log-capture.js';
+import { testKeys } from '../support/test-keys.js';
 
 const BARE = 'Bearer realm="api"';
 const invalidToken = (description: string) =>
@@ -46,7 +47,7 @@ describe('JWT access tokens at core level', () => {
   beforeAll(async () => {
     await new Promise<void>((resolve) => canary.listen(0, '127.0.0.1', resolve));
     canaryUrl = `http://127.0.0.1:${(canary.address() as AddressInfo).port}`;
-    issuer = await createTestIssuer({ keys: 'shared' });
+    issuer = await createTestIssuer({ keys: await testKeys() });
     app = coreApp({ issuer: issuer.issuer, audience: ['test-project'], projectId: 'test-project', logger: logs });
   });
 

@@ -6,6 +6,7 @@ import { createResourceServer } from '../../lib/core/resource-server.js';
 import { loadTelemetry, recordTelemetry } from '../../lib/core/telemetry.js';
 import { auditEvent } from '../../lib/core/audit.js';
 import { toPrincipal } from '../../lib/core/principal.js';
+import { testKeys } from '../support/test-keys.js';
 
 interface Recorded {
   name: string;
@@ -57,7 +58,7 @@ describe('OpenTelemetry', () => {
   });
 
   it('records an auth span with the decision and end-user attributes, never the token', async () => {
-    const issuer = await createTestIssuer();
+    const issuer = await createTestIssuer({ keys: await testKeys() });
     try {
       const rs = createResourceServer({ issuer: issuer.issuer, audience: 'test-project', projectId: 'test-project' });
       const token = await issuer.mintJwt(issuer.roleClaims(['orders.read']));

@@ -11,6 +11,7 @@ import { createTestIssuer } from '../../lib/testing/index.js';
 import type { TestIssuer, TestServiceUser } from '../../lib/testing/index.js';
 import { DEV_PROJECT, startDevIssuer } from '../../sample-app/src/dev-issuer/index.js';
 import type { DevIssuer } from '../../sample-app/src/dev-issuer/index.js';
+import { testKeys } from '../support/test-keys.js';
 
 type Json = Record<string, unknown>;
 
@@ -53,7 +54,7 @@ describe('dev issuer and test issuer emit the same ZITADEL shapes', () => {
   beforeAll(async () => {
     dev = await startDevIssuer();
     test = await createTestIssuer({
-      keys: 'shared',
+      keys: await testKeys(),
       projectId: DEV_PROJECT.projectId,
       projectRoles: [...DEV_PROJECT.roles],
       introspectionClient: { clientId: dev.api.clientId, clientSecret: dev.api.clientSecret },

@@ -29,6 +29,7 @@ import { protect, requireRole, requireScope } from '../../lib/express/index.js';
 import { Public, RequireRole, RequireScope, ResourceServerModule } from '../../lib/nest/index.js';
 import { resourceServer, requireScope as fastifyRequireScope } from '../../lib/fastify/index.js';
 import { send } from '../support/send.js';
+import { testKeys } from '../support/test-keys.js';
 
 /** Every request runs inside a recording span, as with an instrumented HTTP server. */
 const requestSpan = { isRecording: () => true, setAttributes() { return this; } } as unknown as Span;
@@ -100,7 +101,7 @@ describe('audit and telemetry parity across adapters', () => {
     } as unknown as Tracer;
     trace.setGlobalTracerProvider({ getTracer: () => tracer } as unknown as TracerProvider);
     await loadTelemetry();
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ keys: await testKeys() });
     tokens.plain = await issuer.mintJwt({ sub: 'caller-plain' });
     tokens.admin = await issuer.mintJwt({ sub: 'caller-admin', ...issuer.roleClaims(['orders.admin']) });
     tokens.expired = await issuer.mintJwt({ sub: 'caller-late' }, { expiresIn: -60 });

@@ -6,6 +6,7 @@ import { APP_KINDS, startApp } from '../support/apps.js';
 import type { RunningApp } from '../support/apps.js';
 import { get, send } from '../support/send.js';
 import { AuditRecorder } from '../support/audit-sink.js';
+import { testKeys } from '../support/test-keys.js';
 
 describe.each(APP_KINDS)('audit events on %s', (kind) => {
   let issuer: TestIssuer;
@@ -15,7 +16,7 @@ describe.each(APP_KINDS)('audit events on %s', (kind) => {
   const tokens: string[] = [];
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ keys: await testKeys() });
     app = await startApp(kind, {
       issuer: issuer.issuer,
       audience: 'test-project',

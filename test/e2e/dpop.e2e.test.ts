@@ -6,6 +6,7 @@ import type { TestIssuer } from '../../lib/testing/index.js';
 import { APP_KINDS, startApp } from '../support/apps.js';
 import type { RunningApp } from '../support/apps.js';
 import { send } from '../support/send.js';
+import { testKeys } from '../support/test-keys.js';
 
 const ALGS = 'ES256 ES384 ES512 PS256 RS256 EdDSA';
 /** The origin clients call the API at (dpop.origins): proofs name it, requests carry its Host. */
@@ -20,7 +21,7 @@ describe.each(APP_KINDS)('DPoP (RFC 9449) on %s', (kind) => {
   let jkt: string;
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ keys: await testKeys() });
     const pair = await generateKeyPair('ES256', { extractable: true });
     key = pair.privateKey;
     jwk = await exportJWK(pair.publicKey);

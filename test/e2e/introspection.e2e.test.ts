@@ -12,6 +12,7 @@ import { APP_KINDS, isExpress, startApp } from '../support/apps.js';
 import type { RunningApp } from '../support/apps.js';
 import { LogCapture } from '../support/log-capture.js';
 import { get } from '../support/send.js';
+import { testKeys } from '../support/test-keys.js';
 
 const API_CLIENT = { clientId: 'orders-api@acme', clientSecret: 'se+cr/et%' };
 const ORG = '100000000000000001';
@@ -22,7 +23,7 @@ describe.each(APP_KINDS)('opaque tokens and introspection on %s', (kind) => {
   const logs = new LogCapture();
 
   beforeAll(async () => {
-    issuer = await createTestIssuer({ keys: 'shared', introspectionClient: API_CLIENT });
+    issuer = await createTestIssuer({ keys: await testKeys(), introspectionClient: API_CLIENT });
     app = await startApp(
       kind,
       {

@@ -5,6 +5,7 @@ import { resolveOptions } from '../../lib/core/options.js';
 import { APP_KINDS, startApp } from '../support/apps.js';
 import type { RunningApp } from '../support/apps.js';
 import { get, send } from '../support/send.js';
+import { testKeys } from '../support/test-keys.js';
 
 describe.each(APP_KINDS)('several trusted issuers on %s', (kind) => {
   let tenantA: TestIssuer;
@@ -18,8 +19,9 @@ describe.each(APP_KINDS)('several trusted issuers on %s', (kind) => {
   ];
 
   beforeAll(async () => {
-    tenantA = await createTestIssuer({ projectId: 'project-a', audience: 'project-a', introspectionClient: { clientId: 'api-a', clientSecret: 'a' } });
-    tenantB = await createTestIssuer({ projectId: 'project-b', audience: 'project-b', introspectionClient: { clientId: 'api-b', clientSecret: 'b' } });
+    tenantA = await createTestIssuer({ keys: await testKeys(), projectId: 'project-a', audience: 'project-a', introspectionClient: { clientId: 'api-a', clientSecret: 'a' } });
+    tenantB = await createTestIssuer({ keys: await testKeys(), projectId: 'project-b', audience: 'project-b', introspectionClient: { clientId: 'api-b', clientSecret: 'b' } });
+    // Its own key: a token it signs naming tenant A's issuer must fail the signature check.
     stranger = await createTestIssuer({ projectId: 'project-a', audience: 'project-a' });
     app = await startApp(kind, {
       timeout: 500,

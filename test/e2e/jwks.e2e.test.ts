@@ -11,6 +11,7 @@ import { APP_KINDS, isExpress, startApp } from '../support/apps.js';
 import type { RunningApp } from '../support/apps.js';
 import { LogCapture } from '../support/log-capture.js';
 import { get } from '../support/send.js';
+import { testKeys } from '../support/test-keys.js';
 
 const TIMEOUT_MS = 500;
 
@@ -23,7 +24,7 @@ describe.each(APP_KINDS)('JWKS handling on %s', (kind) => {
 
   beforeEach(async () => {
     offset = 0;
-    issuer = await createTestIssuer({ now, keys: 'shared' });
+    issuer = await createTestIssuer({ now, keys: await testKeys() });
     app = await startApp(
       kind,
       { issuer: issuer.issuer, audience: 'test-project', projectId: 'test-project', timeout: TIMEOUT_MS, now, logger: logs },

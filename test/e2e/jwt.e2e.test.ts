@@ -15,6 +15,7 @@ import type { RunningApp } from '../support/apps.js';
 import { LogCapture } from '../support/log-capture.js';
 import { get, send } from '../support/send.js';
 import type { Sent } from '../support/send.js';
+import { testKeys } from '../support/test-keys.js';
 
 const BARE = 'Bearer realm="api"';
 const invalidToken = (description: string) =>
@@ -49,7 +50,7 @@ describe.each(APP_KINDS)('JWT access tokens on %s', (kind) => {
   beforeAll(async () => {
     await new Promise<void>((resolve) => canary.listen(0, '127.0.0.1', resolve));
     canaryUrl = `http://127.0.0.1:${(canary.address() as AddressInfo).port}`;
-    issuer = await createTestIssuer({ keys: 'shared' });
+    issuer = await createTestIssuer({ keys: await testKeys() });
     app = await startApp(kind, { issuer: issuer.issuer, audience: ['test-project'], projectId: 'test-project', logger: logs }, logs);
   });
 

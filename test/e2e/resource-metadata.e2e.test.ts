@@ -4,6 +4,7 @@ import { resolveResourceMetadata } from '../../lib/core/resource-metadata.js';
 import { APP_KINDS, startApp } from '../support/apps.js';
 import type { RunningApp } from '../support/apps.js';
 import { get, send } from '../support/send.js';
+import { testKeys } from '../support/test-keys.js';
 
 describe.each(APP_KINDS)('RFC 9728 protected-resource metadata on %s', (kind) => {
   let issuer: TestIssuer;
@@ -12,7 +13,7 @@ describe.each(APP_KINDS)('RFC 9728 protected-resource metadata on %s', (kind) =>
   const metadataUrl = 'https://orders.acme.test/.well-known/oauth-protected-resource/api';
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ keys: await testKeys() });
     app = await startApp(kind, {
       issuer: issuer.issuer,
       audience: 'test-project',

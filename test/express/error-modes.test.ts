@@ -13,6 +13,7 @@ import { AuthError } from '../../lib/core/errors.js';
 import { authErrorHandler, protect, requireRole, requireScope } from '../../lib/express/index.js';
 import { createTestIssuer } from '../../lib/testing/index.js';
 import type { TestIssuer } from '../../lib/testing/index.js';
+import { testKeys } from '../support/test-keys.js';
 
 const silent = { warn: () => undefined, error: () => undefined };
 
@@ -22,7 +23,7 @@ describe('Express error modes', () => {
   const seen: unknown[] = [];
 
   beforeAll(async () => {
-    issuer = await createTestIssuer({ keys: 'shared' });
+    issuer = await createTestIssuer({ keys: await testKeys() });
     rs = createResourceServer({ issuer: issuer.issuer, audience: 'test-project', projectId: 'test-project', logger: silent });
   });
 

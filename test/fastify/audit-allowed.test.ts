@@ -10,10 +10,11 @@ import { resourceServer } from '../../lib/fastify/index.js';
 import { RouteConfigs } from '../../lib/fastify/route-config.js';
 import { createTestIssuer } from '../../lib/testing/index.js';
 import { send } from '../support/send.js';
+import { testKeys } from '../support/test-keys.js';
 
 describe('Fastify: config.auth.auditAllowed', () => {
   it('no allow event for the route, its refusals still audited; other routes unchanged', async () => {
-    const issuer = await createTestIssuer();
+    const issuer = await createTestIssuer({ keys: await testKeys() });
     const events: AuditEvent[] = [];
     const rs = createResourceServer({ issuer: issuer.issuer, audience: 'test-project', audit: (event) => events.push(event) });
     const app = Fastify();

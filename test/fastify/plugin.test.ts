@@ -18,6 +18,7 @@ import type { RouteAuthConfig } from '../../lib/fastify/index.js';
 import { createTestIssuer } from '../../lib/testing/index.js';
 import type { TestIssuer } from '../../lib/testing/index.js';
 import { send } from '../support/send.js';
+import { testKeys } from '../support/test-keys.js';
 
 let issuer: TestIssuer;
 let events: AuditEvent[];
@@ -56,7 +57,7 @@ async function call(app: FastifyInstance, path: string, token?: string, method =
 }
 
 beforeAll(async () => {
-  issuer = await createTestIssuer();
+  issuer = await createTestIssuer({ keys: await testKeys() });
 });
 beforeEach(() => {
   events = [];

@@ -16,6 +16,7 @@ import { FullLogCapture, findLeaks, responseText } from '../security/support/lea
 import { refusedUrl, startFaultServer } from './support/fault-server.js';
 import type { Behaviour, FaultServer } from './support/fault-server.js';
 import { rsaSigner } from './support/keys.js';
+import { testKeys } from '../support/test-keys.js';
 
 const TIMEOUT_MS = 500;
 const SLACK_MS = 1000;
@@ -252,7 +253,7 @@ describe('issuer latency around the timeout (test issuer, timeout 500 ms)', () =
     ['introspection', 300, 200],
     ['introspection', 800, 503],
   ] as const)('%s answering after %i ms: %i', async (upstream, latency, status) => {
-    const issuer = await createTestIssuer();
+    const issuer = await createTestIssuer({ keys: await testKeys() });
     const app = await startApp('express', {
       issuer: issuer.issuer,
       audience: 'test-project',

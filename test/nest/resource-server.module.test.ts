@@ -9,6 +9,7 @@ import { createTestIssuer } from '../../lib/testing/index.js';
 import type { TestIssuer } from '../../lib/testing/index.js';
 import { createResourceServer } from '../../lib/core/resource-server.js';
 import { ResourceServerGuard, ResourceServerModule, RequireRole } from '../../lib/nest/index.js';
+import { testKeys } from '../support/test-keys.js';
 
 @Controller('orders')
 class OrdersController {
@@ -20,7 +21,7 @@ class OrdersController {
 describe('ResourceServerModule', () => {
   let issuer: TestIssuer;
   beforeAll(async () => {
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ keys: await testKeys() });
   });
   afterAll(() => issuer.close());
 

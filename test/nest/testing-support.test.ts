@@ -14,6 +14,7 @@ import type { TestIssuer } from '../../lib/testing/index.js';
 import type { AuditEvent } from '../../lib/core/audit.js';
 import { Caller, RequireRole, ResourceServerGuard, ResourceServerModule } from '../../lib/nest/index.js';
 import type { Principal } from '../../lib/core/principal.js';
+import { testKeys } from '../support/test-keys.js';
 
 @Controller('orders')
 class OrdersController {
@@ -25,7 +26,7 @@ class OrdersController {
 describe('testing support for Nest apps', () => {
   let issuer: TestIssuer;
   beforeAll(async () => {
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ keys: await testKeys() });
   });
   afterAll(() => issuer.close());
 

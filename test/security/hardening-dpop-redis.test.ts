@@ -22,6 +22,7 @@ import { APP_KINDS, startApp } from '../support/apps.js';
 import type { AppKind, RunningApp } from '../support/apps.js';
 import { LogCapture } from '../support/log-capture.js';
 import { send } from '../support/send.js';
+import { testKeys } from '../support/test-keys.js';
 
 const ALGS = 'ES256 ES384 ES512 PS256 RS256 EdDSA';
 /** Where clients call this API (dpop.origins), and another API of the same audience. */
@@ -76,7 +77,7 @@ describe('DPoP hardening (issue 15 items 1-3)', () => {
   const apps: RunningApp[] = [];
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ keys: await testKeys() });
   });
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((app) => app.close()));

@@ -19,6 +19,7 @@ import type { TestIssuer } from '../../lib/testing/index.js';
 import { Caller, Public, RequireRole, RequireScope, ResourceServerModule, RoutePolicyInspector } from '../../lib/nest/index.js';
 import type { Principal } from '../../lib/core/principal.js';
 import { get } from '../support/send.js';
+import { testKeys } from '../support/test-keys.js';
 
 class CrudController {
   @Get() list(@Caller() caller?: Principal) {
@@ -71,7 +72,7 @@ describe.each(PLATFORMS)('Nest route policy on %s', (_name, adapter) => {
   }
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ keys: await testKeys() });
   });
   afterAll(async () => {
     await issuer.close();
@@ -138,7 +139,7 @@ describe('contradicting decorators', () => {
       return ContradictingController;
     }, 'ContradictingController has both @Public() and requirements'],
   ])('refuse to start when @Public() and a requirement sit on %s', async (_what, controller, message) => {
-    const issuer = await createTestIssuer();
+    const issuer = await createTestIssuer({ keys: await testKeys() });
     try {
       @Module({ imports: [ResourceServerModule.forRoot({ issuer: issuer.issuer, audience: 'test-project', audit: false })], controllers: [controller()] })
       class AppModule {}

@@ -12,6 +12,7 @@ import type { AuthError } from '../../lib/core/errors.js';
 import { APP_KINDS, startApp } from '../support/apps.js';
 import type { RunningApp } from '../support/apps.js';
 import { get } from '../support/send.js';
+import { testKeys } from '../support/test-keys.js';
 
 const JKT = 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs';
 const BOUND_AS_BEARER = 'Bearer realm="api", error="invalid_token", error_description="A DPoP-bound token must be sent with the DPoP scheme and a proof"';
@@ -22,7 +23,7 @@ describe.each(APP_KINDS)('sender-constrained tokens sent as Bearer on %s', (kind
   let options: ResourceServerOptions;
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ keys: await testKeys() });
     options = {
       issuer: issuer.issuer,
       audience: 'test-project',

@@ -10,6 +10,7 @@ import type { ApplicationKeyFile } from '../../lib/core/introspection/key-file.j
 import type { ResourceServerOptions } from '../../lib/core/options.js';
 import { createTestIssuer } from '../../lib/testing/index.js';
 import type { TestIssuer, TestIssuerOptions, TestServiceUser } from '../../lib/testing/index.js';
+import { testKeys } from '../support/test-keys.js';
 
 export const PROJECT_ID = '294800000000000001';
 export const API_APP_ID = '294800000000000002';
@@ -51,7 +52,7 @@ export async function startZitadel(issuerOptions: TestIssuerOptions = {}): Promi
     clientId: API_CLIENT_ID,
   };
   const issuer = await createTestIssuer({
-    keys: 'shared',
+    keys: await testKeys(),
     projectId: PROJECT_ID,
     projectRoles: ['orders.read', 'orders.write', 'orders.admin'],
     introspectionClient: { clientId: API_CLIENT_ID, clientSecret: API_CLIENT_SECRET },

@@ -12,6 +12,7 @@ import type { ResourceServerOptions } from '../../../lib/core/options.js';
 import { coreApp } from '../../support/core-app.js';
 import type { CoreApp } from '../../support/core-app.js';
 import { LogCapture } from '../../support/log-capture.js';
+import { testKeys } from '../../support/test-keys.js';
 
 /** Short on purpose: a hanging introspection endpoint costs this much. */
 const TIMEOUT_MS = 150;
@@ -53,7 +54,7 @@ describe('opaque tokens and introspection at core level', () => {
     logs = new LogCapture();
     issuer = await createTestIssuer({
       now,
-      keys: 'shared',
+      keys: await testKeys(),
       introspectionClient: API_CLIENT,
       introspectionClientKey: { clientId: keyFile.clientId, keyId: keyFile.keyId, publicKey: keys.publicKey },
     });

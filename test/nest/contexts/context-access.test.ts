@@ -11,6 +11,7 @@ import { principalOf } from '../../../lib/nest/resource-server.request.js';
 import { createTestIssuer } from '../../../lib/testing/index.js';
 import type { TestIssuer } from '../../../lib/testing/index.js';
 import { LogCapture } from '../../support/log-capture.js';
+import { testKeys } from '../../support/test-keys.js';
 
 class Handlers {
   any(): void {}
@@ -49,7 +50,7 @@ describe('ResourceServerGuard context access', () => {
   const logs = new LogCapture();
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ keys: await testKeys() });
     server = createResourceServer({ issuer: issuer.issuer, audience: 'test-project', projectId: 'test-project', logger: logs });
     guard = new ResourceServerGuard(server);
     token = await issuer.mintJwt();

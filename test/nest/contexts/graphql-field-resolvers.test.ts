@@ -16,6 +16,7 @@ import { Field, GraphQLModule, ObjectType, Query, ResolveField, Resolver } from 
 import { createTestIssuer } from '../../../lib/testing/index.js';
 import type { TestIssuer } from '../../../lib/testing/index.js';
 import { Public, RequireRole, ResourceServerModule, RoutePolicyInspector } from '../../../lib/nest/index.js';
+import { testKeys } from '../../support/test-keys.js';
 
 @ObjectType()
 class Account {
@@ -48,7 +49,7 @@ async function boot(issuer: TestIssuer, graphql: ApolloDriverConfig): Promise<IN
 describe('GraphQL field resolvers with requirements', () => {
   let issuer: TestIssuer;
   beforeAll(async () => {
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ keys: await testKeys() });
   });
   afterAll(async () => {
     await issuer.close();

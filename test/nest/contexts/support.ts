@@ -4,6 +4,7 @@ import { createTestIssuer } from '../../../lib/testing/index.js';
 import type { TestIssuer } from '../../../lib/testing/index.js';
 import { LogCapture } from '../../support/log-capture.js';
 import { AuditRecorder } from '../../support/audit-sink.js';
+import { testKeys } from '../../support/test-keys.js';
 
 /** One issuer, the options of the app under test, and everything that must never show a token. */
 export interface ContextFixture {
@@ -23,7 +24,7 @@ export interface ContextFixture {
 }
 
 export async function contextFixture(): Promise<ContextFixture> {
-  const issuer = await createTestIssuer();
+  const issuer = await createTestIssuer({ keys: await testKeys() });
   const logs = new LogCapture();
   logs.captureStdio();
   const audit = new AuditRecorder();

@@ -14,6 +14,7 @@ import type { TestIssuer } from '../../../lib/testing/index.js';
 import { createResourceServer } from '../../../lib/core/resource-server.js';
 import type { ResourceServer } from '../../../lib/core/resource-server.js';
 import type { AuthError } from '../../../lib/core/errors.js';
+import { testKeys } from '../../support/test-keys.js';
 
 describe('authorize() with activeToken on a principal from an earlier active-token decision', () => {
   let issuer: TestIssuer;
@@ -21,7 +22,7 @@ describe('authorize() with activeToken on a principal from an earlier active-tok
   let clock = Date.now();
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ keys: await testKeys() });
     rs = createResourceServer({
       issuer: issuer.issuer,
       audience: 'test-project',
@@ -94,7 +95,7 @@ describe('authorize() on a principal kept from an earlier authenticate()', () =>
   let clock = Date.now();
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ keys: await testKeys() });
     const { MemoryRevocationList } = await import('../../../lib/core/revocation.js');
     rs = createResourceServer({
       issuer: issuer.issuer,

@@ -11,6 +11,7 @@ import type { RevocationCheck, RevocationList, RevocationTarget } from '../../..
 import { APP_KINDS, startApp } from '../../support/apps.js';
 import type { RunningApp } from '../../support/apps.js';
 import { get } from '../../support/send.js';
+import { testKeys } from '../../support/test-keys.js';
 
 class FlakyList implements RevocationList {
   readonly inner = new MemoryRevocationList();
@@ -31,7 +32,7 @@ describe.each(APP_KINDS)('cached verdicts on %s', (kind) => {
   let skew = 0;
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ keys: await testKeys() });
     app = await startApp(kind, {
       issuer: issuer.issuer,
       audience: 'test-project',

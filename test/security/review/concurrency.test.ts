@@ -10,6 +10,7 @@ import { APP_KINDS, startApp } from '../../support/apps.js';
 import type { RunningApp } from '../../support/apps.js';
 import { get } from '../../support/send.js';
 import { AuditRecorder } from '../../support/audit-sink.js';
+import { testKeys } from '../../support/test-keys.js';
 
 describe.each(APP_KINDS)('parallel requests on %s', (kind) => {
   let issuer: TestIssuer;
@@ -18,7 +19,7 @@ describe.each(APP_KINDS)('parallel requests on %s', (kind) => {
   const events = audit.events;
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ keys: await testKeys() });
     app = await startApp(kind, {
       issuer: issuer.issuer,
       audience: 'test-project',

@@ -16,11 +16,12 @@ import type { TestIssuer } from '../../../lib/testing/index.js';
 import { createResourceServer } from '../../../lib/core/resource-server.js';
 import { createRoute } from '../../../lib/core/pipeline/route.js';
 import { protect } from '../../../lib/express/index.js';
+import { testKeys } from '../../support/test-keys.js';
 
 describe('a decision never carries the raw token in a loggable form', () => {
   let issuer: TestIssuer;
   beforeAll(async () => {
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ keys: await testKeys() });
   });
   afterAll(() => issuer.close());
 

@@ -21,6 +21,7 @@ import type { TestIssuer } from '../../../lib/testing/index.js';
 import { createResourceServer } from '../../../lib/core/resource-server.js';
 import type { AuditEvent } from '../../../lib/core/audit.js';
 import { protect, requireActiveToken, requireRole } from '../../../lib/express/index.js';
+import { testKeys } from '../../support/test-keys.js';
 
 /** Sends a request and destroys the connection after `abortAfterMs`, before any answer. */
 function sendAndAbort(url: string, token: string, abortAfterMs: number, method = 'POST'): Promise<void> {
@@ -46,7 +47,7 @@ describe('Express audit when the client aborts while the decision waits for I/O'
   const sideEffects: string[] = [];
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ keys: await testKeys() });
     const rs = createResourceServer({
       issuer: issuer.issuer,
       audience: 'test-project',

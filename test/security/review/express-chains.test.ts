@@ -22,6 +22,7 @@ import { AuthError } from '../../../lib/core/errors.js';
 import { authErrorHandler, protect, requireActiveToken, requireRole, requireScope } from '../../../lib/express/index.js';
 import { get } from '../../support/send.js';
 import { AuditRecorder } from '../../support/audit-sink.js';
+import { testKeys } from '../../support/test-keys.js';
 
 describe.each([
   ['express 5', () => express(), () => express.Router()],
@@ -35,7 +36,7 @@ describe.each([
   const errorsSeen: string[] = [];
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ keys: await testKeys() });
     const rs = createResourceServer({
       issuer: issuer.issuer,
       audience: 'test-project',

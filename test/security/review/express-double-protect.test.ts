@@ -14,6 +14,7 @@ import { createResourceServer } from '../../../lib/core/resource-server.js';
 import { protect, requireRole } from '../../../lib/express/index.js';
 import { get } from '../../support/send.js';
 import { AuditRecorder } from '../../support/audit-sink.js';
+import { testKeys } from '../../support/test-keys.js';
 
 describe('protect() at app level and again on the route', () => {
   let issuer: TestIssuer;
@@ -23,7 +24,7 @@ describe('protect() at app level and again on the route', () => {
   const events = audit.events;
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ keys: await testKeys() });
     const rs = createResourceServer({ issuer: issuer.issuer, audience: 'test-project', projectId: 'test-project', audit: audit.sink });
     const app = express();
     app.use(protect(rs));

@@ -22,6 +22,7 @@ import type { TestIssuer } from '../../../lib/testing/index.js';
 import { createResourceServer } from '../../../lib/core/resource-server.js';
 import { protect } from '../../../lib/express/index.js';
 import { send } from '../../support/send.js';
+import { testKeys } from '../../support/test-keys.js';
 
 /** The origin clients call the API at (`dpop.origins`): proofs name it, requests carry its Host. */
 const ORIGIN = 'http://api.acme.test';
@@ -38,7 +39,7 @@ describe.each([
   let jkt: string;
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ keys: await testKeys() });
     const pair = await generateKeyPair('ES256', { extractable: true });
     key = pair.privateKey as Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
     jwk = await exportJWK(pair.publicKey);

@@ -19,6 +19,7 @@ import type { TestIssuer } from '../../../lib/testing/index.js';
 import { Authenticated, Caller, Public, ResourceServerModule, RoutePolicyInspector } from '../../../lib/nest/index.js';
 import type { Principal } from '../../../lib/core/principal.js';
 import { get } from '../../support/send.js';
+import { testKeys } from '../../support/test-keys.js';
 
 @Controller('catalog') @Public()
 class CatalogController {
@@ -36,7 +37,7 @@ describe('@Authenticated() on a method of a @Public() controller', () => {
   let url: string;
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ keys: await testKeys() });
     @Module({
       imports: [ResourceServerModule.forRoot({ issuer: issuer.issuer, audience: 'test-project', projectId: 'test-project', audit: false })],
       controllers: [CatalogController],

@@ -23,6 +23,7 @@ import type { TestIssuer } from '../../../lib/testing/index.js';
 import { Caller, ResourceServerModule } from '../../../lib/nest/index.js';
 import type { Principal } from '../../../lib/core/principal.js';
 import { send } from '../../support/send.js';
+import { testKeys } from '../../support/test-keys.js';
 
 @Controller()
 class MeController {
@@ -44,7 +45,7 @@ describe('DPoP proofs on Nest (Express platform) mounted in an outer Express app
   let jkt: string;
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ keys: await testKeys() });
     const pair = await generateKeyPair('ES256', { extractable: true });
     key = pair.privateKey as Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
     jwk = await exportJWK(pair.publicKey);

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { JWK } from 'jose';
 import { createTestIssuer } from '../../../lib/testing/index.js';
 import type { TestIssuer } from '../../../lib/testing/index.js';
+import { testKeys } from '../../support/test-keys.js';
 
 /** A key pair with its JWKs (public and private) and PEMs. */
 export interface KeyMaterial {
@@ -111,7 +112,7 @@ export const TRUSTED_RSA_KID = 'trusted-rsa';
 export const TRUSTED_EC_KID = 'trusted-ec';
 
 export async function createAttackContext(): Promise<AttackContext> {
-  const issuer = await createTestIssuer({ keys: 'shared' });
+  const issuer = await createTestIssuer({ keys: await testKeys() });
   const published = (await (await fetch(issuer.jwksUri)).json()) as { keys: (JWK & { kid: string; n: string })[] };
   const issuerJwk = published.keys[0]!;
   const issuerPem = createPublicKey({ key: issuerJwk as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
