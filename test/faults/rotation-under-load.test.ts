@@ -2,7 +2,7 @@
  * Key rotation and outages while requests are in flight: hundreds of concurrent requests,
  * the issuer rotating (or dropping) keys or going down in the middle. No answer may be a
  * 500; valid tokens are never refused with 401/403; a 503 only where the issuer is needed
- * and unavailable; every answer within the timeout (+1 s).
+ * and unavailable; every auth decision within the timeout (+2 s).
  */
 import { createTestIssuer } from '../../lib/testing/index.js';
 import type { TestIssuer } from '../../lib/testing/index.js';
@@ -11,6 +11,7 @@ import { startApp } from '../support/apps.js';
 import type { RunningApp } from '../support/apps.js';
 import { get } from '../support/send.js';
 import type { Sent } from '../support/send.js';
+import { testKeys } from '../support/test-keys.js';
 
 const TIMEOUT_MS = 1000;
 const CONCURRENCY = 200;
@@ -21,16 +22,20 @@ describe('key rotation and outages under load (Express)', () => {
   let offset = 0;
   const now = () => Date.now() + offset;
   const warnings: string[] = [];
+  /** How long each auth decision took (its audit event's durationMs), issuer calls included. */
+  const decisionMs: number[] = [];
 
   async function start(extra: Partial<ResourceServerOptions> = {}) {
     offset = 0;
-    issuer = await createTestIssuer({ now });
+    decisionMs.length = 0;
+    issuer = await createTestIssuer({ now, keys: await testKeys() });
     app = await startApp('express', {
       issuer: issuer.issuer,
       audience: 'test-project',
       timeout: TIMEOUT_MS,
       now,
       logger: { warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
+      audit: (event) => decisionMs.push(event.durationMs),
       // This suite is about rotation and outages under load, not the introspection bounds
       // (test/core/introspection/amplification.test.ts): let 200 new tokens at once through.
       introspection: { auth: { type: 'client_secret_basic', ...issuer.introspectionClient }, maxConcurrent: 256, maxNewPerSecond: 100_000 },
@@ -53,12 +58,18 @@ describe('key rotation and outages under load (Express)', () => {
   }
 
   /**
-   * No request waited for a hung or refused issuer beyond the timeout. The slack covers the
-   * burst itself: up to 600 requests on fresh TCP connections, the app, the issuer and the
-   * load all in this one process on one core (about 2 s at worst on this 2-core machine).
+   * No request waited for a hung or refused issuer beyond the timeout: every auth decision
+   * so far (from the adapter handing the request to the pipeline to its audit event, issuer
+   * calls included) took at most the timeout plus 2 s of slack, and every answer came.
+   * Measured on the decision, not at the client: the client's view also holds the burst's
+   * own queueing (up to 600 fresh TCP connections in this one process), which grows with
+   * whatever else shares the CPU (a second Jest worker, other jobs) and says nothing about
+   * the issuer calls (seen: 3 s at the client for decisions of at most 0.6 s, under load).
    */
   function expectInTime(answers: readonly Sent[]): void {
-    expect(Math.max(...answers.map((a) => a.ms))).toBeLessThan(TIMEOUT_MS + 2000);
+    expect(answers.every((answer) => answer.status > 0)).toBe(true);
+    expect(decisionMs.length).toBeGreaterThan(0);
+    expect(Math.max(...decisionMs)).toBeLessThan(TIMEOUT_MS + 2000);
   }
 
   it('rotates keys while 200 concurrent requests run: the new kid is picked up, dropped keys end in 401, never a 5xx', async () => {
