@@ -6,7 +6,8 @@
  * access tokens with `typ: JWT`, a `jti`, `client_id` and an `aud` list
  * (`internal/api/oidc/token.go` `createJWT`).
  */
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { createPublicKey } from 'node:crypto';
+import { exportJWK, generateKeyPair, importPKCS8, importSPKI, SignJWT } from 'jose';
 import type { JWK } from 'jose';
 import type { FetchLike } from '../../../lib/core/http.js';
 
@@ -37,13 +38,23 @@ export interface FakeIssuer {
   readonly publicJwk: JWK;
 }
 
-/** One key pair per test file (generated at run time), shared by its fake issuers. */
+/**
+ * One key pair, shared by the fake issuers: the run's key (generated at run time by
+ * support/global-setup.js, ZRS_TEST_ISSUER_KEY), else one generated for this test file.
+ */
 let keys: ReturnType<typeof generateKeyPair> | undefined;
+
+async function runKeys(): ReturnType<typeof generateKeyPair> {
+  const pem = process.env.ZRS_TEST_ISSUER_KEY;
+  if (pem === undefined) return generateKeyPair('RS256');
+  const spki = createPublicKey(pem).export({ type: 'spki', format: 'pem' }).toString();
+  return { privateKey: await importPKCS8(pem, 'RS256'), publicKey: await importSPKI(spki, 'RS256', { extractable: true }) };
+}
 
 export async function createFakeIssuer(options: { issuer?: string; now?: () => number } = {}): Promise<FakeIssuer> {
   const issuer = options.issuer ?? ISSUER;
   const now = options.now ?? Date.now;
-  keys ??= generateKeyPair('RS256');
+  keys ??= runKeys();
   const { privateKey, publicKey } = await keys;
   const publicJwk = { ...(await exportJWK(publicKey)), kid: 'key-1', alg: 'RS256', use: 'sig' };
   let jti = 0;
