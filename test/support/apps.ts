@@ -1,32 +1,20 @@
-import 'reflect-metadata';
+/**
+ * The test routes on every app kind of the transport matrix, on 127.0.0.1 and a random
+ * port. Express is imported here; the Nest and Fastify apps (support/nest-app.ts,
+ * support/fastify-app.ts) only when a suite starts one, so that an Express-only suite does
+ * not load Nest.
+ */
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import { Controller, Get, Module, Param, Post } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { ExpressAdapter } from '@nestjs/platform-express';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import express from 'express';
 import express4 from 'express4';
-import Fastify from 'fastify';
-import type { FastifyRequest } from 'fastify';
 import type { Request, Response } from 'express';
 import { createResourceServer } from '../../lib/core/resource-server.js';
 import type { ResourceServerOptions } from '../../lib/core/options.js';
-import type { Principal } from '../../lib/core/principal.js';
 import { protect, requireActiveToken, requireAnyScope, requireRole, requireScope, resourceMetadata } from '../../lib/express/index.js';
-import {
-  Caller,
-  Public,
-  RequireActiveToken,
-  RequireAnyScope,
-  RequireRole,
-  RequireScope,
-  ResourceServerModule,
-} from '../../lib/nest/index.js';
-import * as plugin from '../../lib/fastify/index.js';
 import { isExpress } from './app-kinds.js';
 import type { AppKind } from './app-kinds.js';
+import { summary } from './core-app.js';
 
 export type { AppKind } from './app-kinds.js';
 export { APP_KINDS, authBeforeBody, isExpress, isFastifyRouter } from './app-kinds.js';
@@ -34,13 +22,6 @@ export { APP_KINDS, authBeforeBody, isExpress, isFastifyRouter } from './app-kin
 export interface RunningApp {
   readonly url: string;
   close(): Promise<void>;
-}
-
-/** What every route answers: who called (never the token). */
-function summary(caller: Principal | undefined): Record<string, unknown> {
-  return caller
-    ? { subject: caller.subject, clientId: caller.clientId, organizationId: caller.organizationId, scopes: caller.scopes, roles: caller.roles, verifiedBy: caller.verifiedBy, tokenKind: caller.tokenKind }
-    : { subject: null };
 }
 
 /*
@@ -56,26 +37,6 @@ function summary(caller: Principal | undefined): Record<string, unknown> {
  *   GET  /reports/export            scope reports:read + role reports.export
  *   GET  /active                    active token (always introspect) + role orders.read
  */
-
-@Controller()
-class TestController {
-  @Get('public') @Public() publicRoute(@Caller() caller?: Principal) { return summary(caller); }
-  @Get('me') me(@Caller() caller: Principal) { return summary(caller); }
-  @Get('orders') @RequireScope('orders:read') orders(@Caller() caller: Principal) { return summary(caller); }
-  @Get('either') @RequireAnyScope('a', 'b') either(@Caller() caller: Principal) { return summary(caller); }
-  @Get('admin') @RequireRole('orders.admin') admin(@Caller() caller: Principal) { return summary(caller); }
-  @Post('orgs/:orgId/orders') @RequireRole('orders.write', { org: (req: { params: { orgId: string } }) => req.params.orgId })
-  create(@Param('orgId') orgId: string, @Caller() caller: Principal) { return { orgId, ...summary(caller) }; }
-  @Get('mine') @RequireRole('orders.read', { org: 'own' }) mine(@Caller() caller: Principal) { return summary(caller); }
-  @Get('active') @RequireActiveToken() @RequireRole('orders.read') active(@Caller() caller: Principal) { return summary(caller); }
-}
-
-@Controller('reports')
-@RequireScope('reports:read')
-class ReportsController {
-  @Get() list(@Caller() caller: Principal) { return summary(caller); }
-  @Get('export') @RequireRole('reports.export') export(@Caller() caller: Principal) { return summary(caller); }
-}
 
 function expressApp(options: ResourceServerOptions, major: 4 | 5): express.Express {
   const rs = createResourceServer(options);
@@ -98,48 +59,10 @@ function expressApp(options: ResourceServerOptions, major: 4 | 5): express.Expre
   return app;
 }
 
-/** The same routes with the Fastify plugin: some by route config, some by preHandlers, some by both. */
-async function fastifyApp(options: ResourceServerOptions): Promise<RunningApp> {
-  const app = Fastify();
-  await app.register(plugin.resourceServer, { server: createResourceServer(options) });
-  const json = (request: FastifyRequest) => summary(request.auth);
-  const orgId = (request: FastifyRequest) => (request.params as { orgId: string }).orgId;
-  app.get('/public', { config: { auth: { optional: true } } }, json);
-  app.get('/me', json);
-  app.get('/orders', { config: { auth: { scopes: ['orders:read'] } } }, json);
-  app.get('/either', { preHandler: plugin.requireAnyScope('a', 'b') }, json);
-  app.get('/admin', { config: { auth: { roles: ['orders.admin'] } } }, json);
-  app.post('/orgs/:orgId/orders', { preHandler: plugin.requireRole('orders.write', { org: orgId }) }, async (request, reply) =>
-    reply.code(201).send({ orgId: orgId(request), ...summary(request.auth) }),
-  );
-  app.get('/mine', { config: { auth: { roles: ['orders.read'], roleOrg: 'own' } } }, json);
-  app.get('/active', { preHandler: [plugin.requireActiveToken(), plugin.requireRole('orders.read')] }, json);
-  await app.register(async (reports) => {
-    reports.addHook('preHandler', plugin.requireScope('reports:read'));
-    reports.get('/', json);
-    reports.get('/export', { config: { auth: { roles: ['reports.export'] } } }, json);
-  }, { prefix: '/reports' });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, close: () => app.close() };
-}
-
-async function nestApp(kind: 'nest-express' | 'nest-fastify', options: ResourceServerOptions, logger: LoggerService | false) {
-  @Module({
-    imports: [ResourceServerModule.forRoot(options)],
-    controllers: [TestController, ReportsController],
-  })
-  class AppModule {}
-  const adapter = kind === 'nest-express' ? new ExpressAdapter() : new FastifyAdapter();
-  const app = await NestFactory.create(AppModule, adapter, { logger, abortOnError: false });
-  await app.listen(0, '127.0.0.1');
-  const server = app.getHttpServer() as Server;
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => app.close() };
-}
-
 /** Starts the test routes on one framework, on 127.0.0.1 and a random port. */
 export async function startApp(kind: AppKind, options: ResourceServerOptions, logger: LoggerService | false = false): Promise<RunningApp> {
-  if (kind === 'fastify') return fastifyApp(options);
-  if (!isExpress(kind)) return nestApp(kind as 'nest-express' | 'nest-fastify', options, logger);
+  if (kind === 'fastify') return (await import('./fastify-app.js')).fastifyApp(options);
+  if (!isExpress(kind)) return (await import('./nest-app.js')).nestApp(kind as 'nest-express' | 'nest-fastify', options, logger);
   const server = expressApp(options, kind === 'express4' ? 4 : 5).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   return {
