@@ -425,7 +425,8 @@ describe('single-flight', () => {
     );
     const tokens = clientCredentialsStub(stub.fetch, Date.now);
     const waiting = Array.from({ length: 20 }, () => tokens.getToken().catch((e: unknown) => e));
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Every caller is waiting on the one request: let it reach the stub before it fails.
+    await new Promise((resolve) => setImmediate(resolve));
     release(json('oops', 500));
     const errors = await Promise.all(waiting);
     expect(new Set(errors).size).toBe(1);

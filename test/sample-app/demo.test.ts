@@ -40,15 +40,30 @@ function start(args: string[]): Run {
 }
 
 async function waitFor(run: Run, pattern: RegExp): Promise<RegExpExecArray> {
-  const deadline = Date.now() + TIMEOUT_MS;
-  for (;;) {
-    const match = pattern.exec(run.output().stdout);
-    if (match) return match;
-    if (run.child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`no ${String(pattern)} in the output:\n${run.output().stdout}\n${run.output().stderr}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  // Checked on every chunk of output (no polling), until the child exits or the deadline.
+  return new Promise((resolve, reject) => {
+    const fail = () => {
+      cleanup();
+      reject(new Error(`no ${String(pattern)} in the output:\n${run.output().stdout}\n${run.output().stderr}`));
+    };
+    const check = () => {
+      const match = pattern.exec(run.output().stdout);
+      if (!match) return;
+      cleanup();
+      resolve(match);
+    };
+    const timer = setTimeout(fail, TIMEOUT_MS);
+    const cleanup = () => {
+      clearTimeout(timer);
+      run.child.stdout?.off('data', check);
+      run.child.off('exit', fail);
+    };
+    // Registered after start()'s own listener: the output already holds this chunk.
+    run.child.stdout?.on('data', check);
+    run.child.once('exit', fail);
+    check();
+    if (run.child.exitCode !== null) fail();
+  });
 }
 
 /** The table rows of one method: `| <method> | <token> | <verified by> | <request> | <status> | <why> |`. */

@@ -510,7 +510,8 @@ describe('createTestIssuer', () => {
       const local = await createTestIssuer();
       await local.goDown('hang');
       const pending = fetch(local.jwksUri).then(() => 'answered', () => 'failed');
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // The request has reached the hung issuer (it counts requests in outages too).
+      while (local.requests.jwks === 0) await new Promise((resolve) => setImmediate(resolve));
       await local.close();
       await local.close();
       expect(await pending).toBe('failed');

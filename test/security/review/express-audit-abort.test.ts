@@ -19,9 +19,9 @@ import express from 'express';
 import { createTestIssuer } from '../../../lib/testing/index.js';
 import type { TestIssuer } from '../../../lib/testing/index.js';
 import { createResourceServer } from '../../../lib/core/resource-server.js';
-import type { AuditEvent } from '../../../lib/core/audit.js';
 import { protect, requireActiveToken, requireRole } from '../../../lib/express/index.js';
 import { testKeys } from '../../support/test-keys.js';
+import { AuditRecorder } from '../../support/audit-sink.js';
 
 /** Sends a request and destroys the connection after `abortAfterMs`, before any answer. */
 function sendAndAbort(url: string, token: string, abortAfterMs: number, method = 'POST'): Promise<void> {
@@ -43,7 +43,8 @@ describe('Express audit when the client aborts while the decision waits for I/O'
   let issuer: TestIssuer;
   let server: ReturnType<express.Express['listen']>;
   let url: string;
-  const events: AuditEvent[] = [];
+  const audit = new AuditRecorder();
+  const events = audit.events;
   const sideEffects: string[] = [];
 
   beforeAll(async () => {
@@ -54,7 +55,7 @@ describe('Express audit when the client aborts while the decision waits for I/O'
       projectId: 'test-project',
       introspection: { auth: { type: 'client_secret_basic', ...issuer.introspectionClient } },
       logger: { warn: () => undefined, error: () => undefined },
-      audit: (event) => events.push(event),
+      audit: audit.sink,
     });
     const app = express();
     app.use(protect(rs));
@@ -87,7 +88,7 @@ describe('Express audit when the client aborts while the decision waits for I/O'
     issuer.setLatency(300);
     await sendAndAbort(`${url}/transfer`, token, 80);
     await until(() => sideEffects.length > 0);
-    await new Promise((r) => setTimeout(r, 100));
+    await audit.waitFor(1);
     // The handler ran with the attacker's principal ...
     expect(sideEffects).toEqual(['transfer by attacker-opaque']);
     // ... so its decision must be in the audit trail. Observed: no event at all.
@@ -101,7 +102,7 @@ describe('Express audit when the client aborts while the decision waits for I/O'
       audience: 'test-project',
       projectId: 'test-project',
       logger: { warn: () => undefined, error: () => undefined },
-      audit: (event) => events.push(event),
+      audit: audit.sink,
     });
     const app = express();
     app.use(protect(rs));
@@ -116,7 +117,7 @@ describe('Express audit when the client aborts while the decision waits for I/O'
       issuer.setLatency(300);
       await sendAndAbort(`http://127.0.0.1:${(local.address() as AddressInfo).port}/transfer`, token, 80);
       await until(() => sideEffects.length > 0);
-      await new Promise((r) => setTimeout(r, 100));
+      await audit.waitFor(1);
       expect(sideEffects).toEqual(['transfer by attacker-jwt']);
       expect(events.map((e) => [e.decision, e.subject])).toEqual([['allow', 'attacker-jwt']]);
     } finally {
@@ -131,14 +132,14 @@ describe('Express audit when the client aborts while the decision waits for I/O'
     // introspection of requireActiveToken() waits for I/O.
     const warm = await fetch(`${url}/transfer`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     expect(warm.status).toBe(201);
-    await until(() => events.length === 1);
+    await audit.waitFor(1);
     events.length = 0;
     sideEffects.length = 0;
     issuer.revoke(token);
     issuer.setLatency(300);
     await sendAndAbort(`${url}/sensitive`, token, 80);
     await until(() => events.some((e) => e.decision !== 'allow'));
-    await new Promise((r) => setTimeout(r, 100));
+    await audit.idle();
     expect(sideEffects).toEqual([]);
     // One request, one decision: a deny. Observed: an 'allow' (recorded when the client
     // left) followed by the 'deny' (ERR_TOKEN_INACTIVE).
