@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { createTestIssuer } from '../../lib/testing/index.js';
+import { createTestIssuer, createTestKeys } from '../../lib/testing/index.js';
 import type { TestIssuer } from '../../lib/testing/index.js';
 import { resolveOptions } from '../../lib/core/options.js';
 import { APP_KINDS, startApp } from '../support/apps.js';
 import type { RunningApp } from '../support/apps.js';
 import { get, send } from '../support/send.js';
 import { testKeys } from '../support/test-keys.js';
+
+/** The stranger's own key, once for every app kind. */
+const strangerKeys = createTestKeys('RS256');
 
 describe.each(APP_KINDS)('several trusted issuers on %s', (kind) => {
   let tenantA: TestIssuer;
@@ -22,7 +25,7 @@ describe.each(APP_KINDS)('several trusted issuers on %s', (kind) => {
     tenantA = await createTestIssuer({ keys: await testKeys(), projectId: 'project-a', audience: 'project-a', introspectionClient: { clientId: 'api-a', clientSecret: 'a' } });
     tenantB = await createTestIssuer({ keys: await testKeys(), projectId: 'project-b', audience: 'project-b', introspectionClient: { clientId: 'api-b', clientSecret: 'b' } });
     // Its own key: a token it signs naming tenant A's issuer must fail the signature check.
-    stranger = await createTestIssuer({ projectId: 'project-a', audience: 'project-a' });
+    stranger = await createTestIssuer({ keys: await strangerKeys, projectId: 'project-a', audience: 'project-a' });
     app = await startApp(kind, {
       timeout: 500,
       logger: { warn: () => undefined, error: () => undefined },
