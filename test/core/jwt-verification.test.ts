@@ -20,6 +20,9 @@ const invalidToken = (description: string) =>
 const invalidRequest = (description: string) =>
   `Bearer realm="api", error="invalid_request", error_description="${description}"`;
 
+/** An RSA key nobody trusts, for the cases that sign with one (generated once). */
+const attackerKey = generateKeyPair('RS256', { extractable: true });
+
 describe('JWT access tokens at core level', () => {
   let issuer: TestIssuer;
   let app: CoreApp;
@@ -129,7 +132,7 @@ describe('JWT access tokens at core level', () => {
       return mint({}, { alg: 'HS256', key: secret });
     }, disallowedAlg],
     ['an embedded jwk', async () => {
-      const attacker = await generateKeyPair('RS256', { extractable: true });
+      const attacker = await attackerKey;
       return mint({}, { key: attacker.privateKey, header: { jwk: await exportJWK(attacker.publicKey) } });
     }, 'The token header must not carry jwk'],
     ['a jku header', async () => mint({}, { header: { jku: `${canaryUrl}/jwks` } }), 'The token header must not carry jku'],
@@ -148,7 +151,7 @@ describe('JWT access tokens at core level', () => {
     ['another issuer', async () => mint({ iss: 'https://evil.example' }), 'The token\'s iss claim is not accepted'],
     ['another audience', async () => mint({ aud: 'someone-else' }), 'The token\'s aud claim is not accepted'],
     ['a signature by a key not in the JWKS', async () => {
-      const attacker = await generateKeyPair('RS256');
+      const attacker = await attackerKey;
       return mint({}, { key: attacker.privateKey });
     }, 'The token signature is invalid'],
     ['a tampered payload', async () => {
@@ -158,7 +161,7 @@ describe('JWT access tokens at core level', () => {
     }, 'The token signature is invalid'],
     ['no jti (ZITADEL preset)', async () => mint({}, { omit: ['jti'] }), 'The token has no jti claim'],
     ['an unknown kid', async () => {
-      const attacker = await generateKeyPair('RS256');
+      const attacker = await attackerKey;
       return mint({}, { key: attacker.privateKey, header: { kid: 'not-a-known-kid' } });
     }, 'The token was signed with an unknown key'],
     ['an opaque token while introspection is off', async () => issuer.mintOpaque(), 'Opaque tokens are not accepted here; send a JWT access token'],
