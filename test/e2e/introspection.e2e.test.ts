@@ -30,7 +30,7 @@ describe.each(APP_KINDS)('opaque tokens and introspection on %s', (kind) => {
         issuer: issuer.issuer,
         audience: ['test-project'],
         projectId: 'test-project',
-        timeout: 500,
+        timeout: 800,
         logger: logs,
         introspection: { auth: { type: 'client_secret_basic', ...API_CLIENT } },
       },

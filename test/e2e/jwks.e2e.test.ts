@@ -13,7 +13,7 @@ import { LogCapture } from '../support/log-capture.js';
 import { get } from '../support/send.js';
 import { testKeys } from '../support/test-keys.js';
 
-const TIMEOUT_MS = 500;
+const TIMEOUT_MS = 1000;
 
 describe.each(APP_KINDS)('JWKS handling on %s', (kind) => {
   let issuer: TestIssuer;
