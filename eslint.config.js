@@ -30,6 +30,21 @@ export default tseslint.config(
     },
   },
   {
+    // The other modules reach core through its one door, lib/core/kernel/index.ts: what core
+    // shares is listed there, and everything else in core stays private to it.
+    files: ['lib/client/**', 'lib/redis/**', 'lib/testing/**', 'lib/express/**', 'lib/nest/**', 'lib/fastify/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          {
+            regex: '^(\\.\\./)+core/(?!kernel/index\\.js$)',
+            message: 'Import core through lib/core/kernel/index.js (export what you need there); core\'s other files are private to it.',
+          },
+        ],
+      }],
+    },
+  },
+  {
     files: ['test/**', 'scripts/**', 'sample-app/**', 'bench/**'],
     rules: { 'no-console': 'off', '@typescript-eslint/no-explicit-any': 'off' },
   },

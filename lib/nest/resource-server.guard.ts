@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
-import type { Decision } from '../core/pipeline/decision.js';
-import type { ResourceServer } from '../core/resource-server.js';
+import type { Decision, ResourceServer } from '../core/kernel/index.js';
 import { RESOURCE_SERVER } from './resource-server.constants.js';
 import type { PlatformRequest } from './resource-server.request.js';
 import { RouteCache } from './resource-server.route-policy.js';

@@ -1,13 +1,9 @@
 import { Inject, Logger, Module, RequestMethod } from '@nestjs/common';
 import type { DynamicModule, MiddlewareConsumer, NestModule, OnModuleInit, Provider } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { writeMetadata } from '../core/resource-metadata.js';
+import { createResourceServer, resolvePrefetch, ResourceServerOptionsError, writeMetadata } from '../core/kernel/index.js';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
-import type { AuditEvent, AuditSink } from '../core/audit.js';
-import { ResourceServerOptionsError } from '../core/errors.js';
-import { resolvePrefetch } from '../core/operations-options.js';
-import { createResourceServer } from '../core/resource-server.js';
-import type { ResourceServer } from '../core/resource-server.js';
+import type { AuditEvent, AuditSink, ResourceServer } from '../core/kernel/index.js';
 import { RESOURCE_SERVER } from './resource-server.constants.js';
 import { ResourceServerGuard } from './resource-server.guard.js';
 import { ResourceServerHealthIndicator } from './resource-server.health.js';

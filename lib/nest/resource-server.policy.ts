@@ -1,7 +1,7 @@
 import { Inject, Injectable, RequestMethod } from '@nestjs/common';
 import type { OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
-import { ResourceServerOptionsError } from '../core/errors.js';
+import { ResourceServerOptionsError } from '../core/kernel/index.js';
 import { readRoutePolicy } from './resource-server.route-policy.js';
 import { RESOURCE_SERVER_OPTIONS } from './resource-server.module-definition.js';
 import type { ResourceServerModuleOptions } from './resource-server.module-definition.js';

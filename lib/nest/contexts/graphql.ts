@@ -1,7 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import type { AuditRequest } from '../../core/audit.js';
-import type { DecisionRequest, RefuseDecision } from '../../core/pipeline/decision.js';
+import type { AuditRequest, DecisionRequest, RefuseDecision } from '../../core/kernel/index.js';
 import { bearerRequest, httpRefusal, writeHeaders } from '../resource-server.request.js';
 import type { HeaderWriter, PlatformRequest } from '../resource-server.request.js';
 import type { ContextAccess } from './context-access.js';
