@@ -172,7 +172,7 @@ class DefaultResourceServer implements ResourceServer {
 
   async authorize(principal: Principal, requirements: Requirement | readonly Requirement[]): Promise<Principal> {
     const previous = this.#decisions.get(principal);
-    if (previous === undefined) throw new TypeError('authorize() takes a principal that authenticate() of the same resource server returned');
+    if (previous === undefined) throw new ResourceServerOptionsError('authorize() takes a principal that authenticate() of the same resource server returned');
     // A copy of the earlier decision: the same token and checks, its own outcome and event.
     const decision = await this.#pipeline.refine(previous, routeOf(requirements), true);
     if (decision.outcome !== 'allow') throw decision.error ?? new IssuerUnavailableError('The token could not be checked');

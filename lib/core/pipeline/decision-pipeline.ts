@@ -1,6 +1,6 @@
 import { toErrorResponse } from '../challenge.js';
 import type { ChallengeOptions } from '../challenge.js';
-import { AuthError, IssuerUnavailableError } from '../errors.js';
+import { AuthError, IssuerUnavailableError, ResourceServerOptionsError } from '../errors.js';
 import { authorizeRoute } from './authorize-route.js';
 import { checkBinding } from './check-binding.js';
 import { checkRevocation } from './check-revocation.js';
@@ -39,7 +39,7 @@ export class DecisionPipeline {
    * a `refuse` decision (503 for anything unexpected, failing closed).
    */
   decide<Input>(request: DecisionRequest<Input>, route: Route<Input>): Decision | Promise<Decision> {
-    return this.#start(new DecisionState(request as DecisionRequest, route as Route, performance.now()), 0);
+    return this.#start(new DecisionState(request as DecisionRequest, route as Route, performance.now(), this), 0);
   }
 
   /**
@@ -47,7 +47,7 @@ export class DecisionPipeline {
    * checks made, not the request.
    */
   detach(decision: Decision): Decision {
-    if (!(decision instanceof DecisionState)) throw new TypeError('detach() takes a decision returned by decide() of the same resource server');
+    if (!(decision instanceof DecisionState) || decision.owner !== this) throw new ResourceServerOptionsError('detach() takes a decision returned by decide() of the same resource server');
     return asDecision(decision.copy({ http: { headers: {} } }));
   }
 
@@ -57,7 +57,7 @@ export class DecisionPipeline {
    * With `copy`, the earlier decision stays as it was and a new one is made.
    */
   refine<Input>(previous: Decision, route: Route<Input>, copy = false): Decision | Promise<Decision> {
-    if (!(previous instanceof DecisionState)) throw new TypeError('refine() takes a decision returned by decide() of the same resource server');
+    if (!(previous instanceof DecisionState) || previous.owner !== this) throw new ResourceServerOptionsError('refine() takes a decision returned by decide() of the same resource server');
     const state = copy ? previous.copy() : previous;
     if (state.outcome === 'refuse') return asDecision(state);
     state.route = combineRoutes(state.route, route as Route);
