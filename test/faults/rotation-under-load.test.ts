@@ -21,9 +21,11 @@ describe('key rotation and outages under load (Express)', () => {
   let offset = 0;
   const now = () => Date.now() + offset;
   const warnings: string[] = [];
+  let decisionMs: number[] = [];
 
   async function start(extra: Partial<ResourceServerOptions> = {}) {
     offset = 0;
+    decisionMs = [];
     issuer = await createTestIssuer({ now });
     app = await startApp('express', {
       issuer: issuer.issuer,
@@ -31,6 +33,9 @@ describe('key rotation and outages under load (Express)', () => {
       timeout: TIMEOUT_MS,
       now,
       logger: { warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
+      audit: (event) => {
+        decisionMs.push(event.durationMs);
+      },
       // This suite is about rotation and outages under load, not the introspection bounds
       // (test/core/introspection/amplification.test.ts): let 200 new tokens at once through.
       introspection: { auth: { type: 'client_secret_basic', ...issuer.introspectionClient }, maxConcurrent: 256, maxNewPerSecond: 100_000 },
@@ -53,12 +58,15 @@ describe('key rotation and outages under load (Express)', () => {
   }
 
   /**
-   * No request waited for a hung or refused issuer beyond the timeout. The slack covers the
-   * burst itself: up to 600 requests on fresh TCP connections, the app, the issuer and the
-   * load all in this one process on one core (about 2 s at worst on this 2-core machine).
+   * No request waited for a hung or refused issuer beyond the timeout (+1 s), measured where
+   * the wait happens: each decision's own duration, from its audit event (from the moment
+   * the server started on the request to its answer). What the client sees on top of that
+   * is the burst itself (hundreds of fresh TCP connections queued on one core), which says
+   * nothing about the issuer's timeout; it only has to finish.
    */
   function expectInTime(answers: readonly Sent[]): void {
-    expect(Math.max(...answers.map((a) => a.ms))).toBeLessThan(TIMEOUT_MS + 2000);
+    expect(decisionMs.length).toBeGreaterThanOrEqual(answers.length);
+    expect(Math.max(...decisionMs)).toBeLessThan(TIMEOUT_MS + 1000);
   }
 
   it('rotates keys while 200 concurrent requests run: the new kid is picked up, dropped keys end in 401, never a 5xx', async () => {
