@@ -48,6 +48,18 @@ export interface ResourceServer {
    */
   refine<Input>(decision: Decision, route: Route<Input>): Decision | Promise<Decision>;
   /**
+   * Decides again on an allowed decision, for a stream that outlives its request (a GraphQL
+   * subscription, a WebSocket connection): the token's expiry, revocation and binding and
+   * the route's rules, exactly as a new request with the same token would get them. An
+   * allow records nothing; a refusal is recorded (audit event, span) like any other.
+   * Synchronous when nothing needs I/O.
+   *
+   * @example
+   * const again = rs.recheck(decision);
+   * if ((again instanceof Promise ? await again : again).outcome === 'refuse') stream.end();
+   */
+  recheck(decision: Decision): Decision | Promise<Decision>;
+  /**
    * Authenticates a request (an Authorization header value, or a request), and with
    * `requirements` authorizes it in the same decision. Resolves to the caller; rejects with
    * an {@link AuthError} (401/400 for the caller's faults, 403 for a missing scope or role,
@@ -159,6 +171,10 @@ class DefaultResourceServer implements ResourceServer {
 
   refine<Input>(decision: Decision, route: Route<Input>): Decision | Promise<Decision> {
     return this.#pipeline.refine(decision, route);
+  }
+
+  recheck(decision: Decision): Decision | Promise<Decision> {
+    return this.#pipeline.recheck(decision);
   }
 
   async authenticate(input: string | undefined | BearerRequest, requirements?: Requirement | readonly Requirement[]): Promise<Principal> {

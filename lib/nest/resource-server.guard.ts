@@ -6,6 +6,7 @@ import type { PlatformRequest } from './resource-server.request.js';
 import { RouteCache } from './resource-server.route-policy.js';
 import { contextAccess, keepPrincipal } from './contexts/index.js';
 import type { ContextAccess } from './contexts/index.js';
+import { keepSubscriptionDecision } from './contexts/graphql-subscription.js';
 
 /**
  * The global guard `ResourceServerModule` installs: every route needs a valid bearer token
@@ -47,6 +48,7 @@ function conclude(context: ExecutionContext, access: ContextAccess, type: string
   if (decision.outcome === 'refuse') return access.refuse(context, decision);
   const holder = access.holder(context);
   keepPrincipal(holder, decision.principal);
+  if (type === 'graphql') keepSubscriptionDecision(context, decision);
   if (type === 'http') (holder as PlatformRequest).auth = decision.principal;
   return true;
 }

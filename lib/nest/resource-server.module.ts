@@ -2,10 +2,11 @@ import { Inject, Logger, Module, RequestMethod } from '@nestjs/common';
 import type { DynamicModule, MiddlewareConsumer, NestModule, OnModuleInit, Provider } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createResourceServer, resolvePrefetch, ResourceServerOptionsError, writeMetadata } from '../core/kernel/index.js';
-import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import type { AuditEvent, AuditSink, ResourceServer } from '../core/kernel/index.js';
 import { RESOURCE_SERVER } from './resource-server.constants.js';
 import { ResourceServerGuard } from './resource-server.guard.js';
+import { ResourceServerSubscriptionInterceptor } from './resource-server.subscriptions.js';
 import { ResourceServerHealthIndicator } from './resource-server.health.js';
 import { RoutePolicyInspector } from './resource-server.policy.js';
 import {
@@ -42,6 +43,20 @@ function nestLoggerAuditSink(): AuditSink {
 // useExisting, not useClass: the global guard is the module's ResourceServerGuard provider,
 // so Test.createTestingModule(...).overrideProvider(ResourceServerGuard) replaces it in tests.
 const globalGuard: Provider = { provide: APP_GUARD, useExisting: ResourceServerGuard };
+
+// Ends GraphQL subscriptions whose decision no longer holds (token expired or revoked). Nest
+// runs a global interceptor on every call, so it is installed only in apps that can have
+// GraphQL subscriptions at all (where @nestjs/graphql resolves).
+const subscriptionInterceptor: Provider = { provide: APP_INTERCEPTOR, useClass: ResourceServerSubscriptionInterceptor };
+
+function graphqlInstalled(): boolean {
+  try {
+    import.meta.resolve('@nestjs/graphql');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Protects every route of the application: importing it installs `ResourceServerGuard`
@@ -102,5 +117,6 @@ export class ResourceServerModule extends ConfigurableModuleClass implements Nes
 
 function withGuard(module: DynamicModule, install: boolean | undefined): DynamicModule {
   if (install === false) return module;
-  return { ...module, providers: [...(module.providers ?? []), globalGuard] };
+  const installed = graphqlInstalled() ? [globalGuard, subscriptionInterceptor] : [globalGuard];
+  return { ...module, providers: [...(module.providers ?? []), ...installed] };
 }

@@ -70,6 +70,23 @@ export class DecisionPipeline {
     return this.#start(state, copy ? TOKEN_STEPS : ROUTE_STEPS);
   }
 
+  /**
+   * Decides again on a request allowed before, for a stream that outlives it (a GraphQL
+   * subscription, a WebSocket connection): the token's expiry, revocation and binding, and
+   * the route's rules, on a copy of the earlier decision. An allow records nothing (no new
+   * request came); a refusal is recorded like any other.
+   */
+  recheck(previous: Decision): Decision | Promise<Decision> {
+    if (!(previous instanceof DecisionState) || previous.owner !== this) throw new ResourceServerOptionsError('recheck() takes a decision returned by decide() of the same resource server');
+    if (previous.outcome !== 'allow') throw new ResourceServerOptionsError('recheck() takes an allowed decision');
+    // The request's headers are not needed again (the token is in the state); its audit
+    // description is: a refusal names the stream's route.
+    const { input, describe } = previous.request;
+    const state = previous.copy({ http: { headers: {} }, input, describe });
+    state.quiet = true;
+    return this.#start(state, TOKEN_STEPS);
+  }
+
   #start(state: DecisionState, from: number): Decision | Promise<Decision> {
     state.running = true;
     return this.#run(state, from);
@@ -125,6 +142,7 @@ export class DecisionPipeline {
    * decision records its own outcome.
    */
   #allowed(state: DecisionState): void {
+    if (state.quiet) return;
     if (!state.route.open || state.settled) {
       state.auditPending = false;
       this.recorder.record(state);

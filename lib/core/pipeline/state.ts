@@ -41,6 +41,8 @@ export class DecisionState {
   settled = false;
   /** A decision on this state is running (a refine waiting for I/O). */
   running = false;
+  /** A re-check of a long-lived stream: an allow changes nothing and records nothing; a refusal is recorded. */
+  quiet = false;
 
   constructor(
     readonly request: DecisionRequest,
