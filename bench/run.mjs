@@ -93,6 +93,7 @@ function parseArgs(argv) {
       if (argv[i + 1] === 'express' || argv[i + 1] === 'nest') options.profile = argv[++i];
     }
     else if (arg === '--no-build') options.build = false;
+    else if (arg === '--compare') options.compare = value();
     else if (arg === '--only') options.only = value().split(',').map((s) => s.trim()).filter(Boolean);
     else if (arg.startsWith('--only=')) options.only = arg.slice(7).split(',').map((s) => s.trim()).filter(Boolean);
     else if (arg === '--rounds') options.rounds = Number(value());
@@ -122,7 +123,9 @@ const HELP = `npm run bench -- [options]
   --profile [nest]     only: CPU profiles (node --cpu-prof) of the unguarded app and of the app with this
                        package (repeated JWT), Express by default, and where the added time goes
   --rounds N --duration S --warmup S --connections N --memory-tokens N
-  --no-build           use dist/ as it is`;
+  --no-build           use dist/ as it is
+  --compare REF        also run this package's servers built from git REF (e.g. an earlier main),
+                       interleaved in the same rounds, and report each ratio beside REF's`;
 
 function selectRuns(only) {
   if (only === undefined) return { runs: RUNS, memory: true };
@@ -159,6 +162,46 @@ function ensureBuild(notes) {
   notes.push('`npm run build` failed (lib/ is being edited?): the bench ran against the existing, older dist/.');
   console.warn('npm run build failed; going on with the existing dist/');
   return 'build failed, existing dist/ used';
+}
+
+/**
+ * Builds the package as it was at `ref` into a temporary directory (lib/ and the build
+ * config from git, this checkout's node_modules linked in, so both builds load the same
+ * frameworks) and returns its dist/ path. Removed when the bench ends.
+ */
+function buildRef(ref) {
+  const sha = git(['rev-parse', '--short', `${ref}^{commit}`]);
+  if (sha === '') throw new Error(`--compare: ${ref} is not a commit here`);
+  const dir = mkdtempSync(join(tmpdir(), `zrs-bench-${sha}-`));
+  const archive = spawnSync('sh', ['-c', `git archive ${sha} lib tsconfig.build.json tsconfig.json package.json | tar -x -C ${JSON.stringify(dir)}`], { cwd: ROOT, stdio: 'inherit' });
+  if (archive.status !== 0) throw new Error(`--compare: could not extract ${ref}`);
+  spawnSync('ln', ['-s', join(ROOT, 'node_modules'), join(dir, 'node_modules')]);
+  const started = performance.now();
+  const built = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.build.json')], { cwd: dir, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error(`--compare: ${ref} did not build`);
+  console.log(`built ${ref} (${sha}) in ${fmt.seconds(performance.now() - started)}`);
+  return { sha, dir, dist: join(dir, 'dist') };
+}
+
+/** The runs of this package's servers again, against the build of `compare`. */
+function compareRuns(runs, compare) {
+  return runs
+    .filter((r) => r.server.endsWith('-zrs') && existsSync(join(compare.dist, r.framework, 'index.js')))
+    .map((r) => ({ ...r, id: `${r.server}@${compare.sha}/${r.scenario}`, label: `${r.label} @${compare.sha}`, env: { ZRS_DIST: compare.dist }, compareOf: r.id }));
+}
+
+/** This build's ratio beside the compared build's, per run (the #12 rule: within 0.03, or better). */
+function compareLines(rows, compare) {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const lines = [];
+  for (const old of rows.filter((r) => r.compareOf !== undefined)) {
+    const now = byId.get(old.compareOf);
+    if (now?.ratio === undefined || old.ratio === undefined) continue;
+    const delta = now.ratio - old.ratio;
+    const cpuDelta = now.cpuRatio !== undefined && old.cpuRatio !== undefined ? now.cpuRatio - old.cpuRatio : undefined;
+    lines.push([now.label, now.scenario, fmt.ratio(now.ratio), fmt.ratio(old.ratio), `${delta >= 0 ? '+' : ''}${delta.toFixed(2)}`, cpuDelta === undefined ? '–' : `${cpuDelta >= 0 ? '+' : ''}${cpuDelta.toFixed(2)}`, delta >= -0.03 ? 'pass' : 'miss']);
+  }
+  return { headers: ['server', 'scenario', '× unguarded (this)', `× unguarded (@${compare.sha})`, 'Δ', 'Δ (CPU)', 'within 0.03'], lines };
 }
 
 // ---------------------------------------------------------------- environment
@@ -219,7 +262,7 @@ async function runOnce(run, ctx, options, extra = {}) {
   const before = ctx.issuer.requests;
   const proc = startNode(join(BENCH_DIR, 'servers', run.file), {
     cpus: ctx.pinned ? '0' : undefined,
-    env: { BENCH_CONFIG: ctx.serverConfig },
+    env: { BENCH_CONFIG: ctx.serverConfig, ...(run.env ?? {}) },
     nodeArgs: extra.nodeArgs ?? [],
   });
   const result = { round: extra.round };
@@ -400,7 +443,7 @@ function memoryLines(memory) {
   ];
 }
 
-function markdownReport(env, rows, targets, memory, notes, totalMs, build) {
+function markdownReport(env, rows, targets, memory, notes, totalMs, build, compared) {
   const s = env.settings;
   return [
     `# Benchmark ${env.date.slice(0, 10)} · ${env.sha}${env.libDirty ? ' (lib/ had uncommitted changes)' : ''}`,
@@ -419,6 +462,7 @@ function markdownReport(env, rows, targets, memory, notes, totalMs, build) {
     '',
     markdownTable(['target', 'result', 'detail'], targets.map((t) => [t.label, t.verdict, t.detail])),
     '',
+    ...(compared ? [`## Against ${compared.ref} (${compared.sha}), in the same rounds`, '', `The same servers built from \`${compared.ref}\` ran interleaved with this build's; Δ is this build's ratio minus that one's (positive: faster).`, '', markdownTable(compared.headers, compared.lines), ''] : []),
     ...(memory ? ['## Memory', '', ...memoryLines(memory).flatMap((l) => [l, '']),] : []),
     '## Scenarios and peers',
     '',
@@ -507,6 +551,8 @@ async function main() {
   const build = options.build ? ensureBuild(notes) : 'not checked (--no-build)';
   const env = environment(options);
   const selection = options.profile ? { runs: [], memory: false } : selectRuns(options.only);
+  const compare = options.compare === undefined ? undefined : buildRef(options.compare);
+  if (compare !== undefined) selection.runs = [...selection.runs, ...compareRuns(selection.runs, compare)];
   console.log(`${env.command} · ${env.model}, ${env.cores} cores, Node ${env.node} · ${env.sha}${env.libDirty ? ' (lib/ dirty)' : ''} · load average ${env.loadavg}`);
 
   const { createTestIssuer } = await import(pathToFileURL(join(ROOT, 'dist', 'testing', 'index.js')).href);
@@ -569,20 +615,23 @@ async function main() {
     }
 
     const targets = evaluateTargets(rows, memory, options.quick);
+    const compared = compare === undefined ? undefined : compareLines(rows, compare);
     const totalMs = performance.now() - startedAt;
     if (rows.length > 0) console.log(`\n${textTable(HEADERS, tableRows(rows))}\n`);
+    if (compared !== undefined) console.log(`${textTable(compared.headers, compared.lines)}\n`);
     for (const t of targets) console.log(`${t.verdict.padEnd(7)} ${t.label}: ${t.detail}`);
     for (const note of notes) console.log(`note: ${note}`);
 
     const kind = options.only ? (options.quick ? 'quick-partial' : 'partial') : options.quick ? 'quick' : undefined;
     env.loadavgEnd = machine().loadavg;
-    const markdown = markdownReport(env, rows, targets, memory, notes, totalMs, build);
+    const markdown = markdownReport(env, rows, targets, memory, notes, totalMs, build, compared && { ...compared, ref: options.compare, sha: compare.sha });
     const name = `${env.date.slice(0, 10)}-${env.sha}${kind ? `-${kind}` : ''}`;
     const files = writeResults(name, markdown, { env, build, rows, targets, memory, notes, totalMs }, kind ? `latest-${kind}` : 'latest');
     console.log(`\nwrote ${files.join(', ')}`);
     console.log(`total ${fmt.seconds(totalMs)}`);
   } finally {
     await issuer.close();
+    if (compare !== undefined) rmSync(compare.dir, { recursive: true, force: true });
   }
 }
 

@@ -1,6 +1,16 @@
 // Shared by every bench server: configuration from the parent, the response body, and
 // the IPC handshake (`ready` with the port; `stop` → exit 0, so `--cpu-prof` gets written).
 
+/**
+ * The package under test: this checkout's dist/, or the build of another commit when the
+ * parent passes ZRS_DIST (`npm run bench -- --compare <ref>`), so both run in one bench.
+ * `zrs('express')` imports dist/express/index.js, `zrs()` dist/index.js.
+ */
+export function zrs(subpath) {
+  const root = process.env.ZRS_DIST ?? new URL('../../dist/', import.meta.url).pathname;
+  return import(`${root.endsWith('/') ? root : `${root}/`}${subpath === undefined ? '' : `${subpath}/`}index.js`);
+}
+
 /** What the parent passes in BENCH_CONFIG (JSON). */
 export const config = JSON.parse(process.env.BENCH_CONFIG ?? '{}');
 

@@ -1,9 +1,9 @@
 // Express 5 + zitadel-resource-server: protect(rs) + requireRole('orders.read').
 import http from 'node:http';
 import express from 'express';
-import { createResourceServer } from '../../dist/index.js';
-import { protect, requireRole } from '../../dist/express/index.js';
-import { ORDERS, ROLE, config, listen, ready } from './common.mjs';
+import { config, listen, ORDERS, ready, ROLE, zrs } from './common.mjs';
+const { protect, requireRole } = await zrs('express');
+const { createResourceServer } = await zrs();
 
 const rs = createResourceServer({
   issuer: config.issuer,

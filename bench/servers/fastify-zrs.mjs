@@ -1,8 +1,8 @@
 // Fastify 5 + zitadel-resource-server: the resourceServer plugin + config.auth roles ['orders.read'].
 import Fastify from 'fastify';
-import { createResourceServer } from '../../dist/index.js';
-import { resourceServer } from '../../dist/fastify/index.js';
-import { ORDERS, ROLE, config, ready } from './common.mjs';
+import { config, ORDERS, ready, ROLE, zrs } from './common.mjs';
+const { resourceServer } = await zrs('fastify');
+const { createResourceServer } = await zrs();
 
 const rs = createResourceServer({
   issuer: config.issuer,

@@ -3,8 +3,8 @@
 import 'reflect-metadata';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { RequireRole, ResourceServerModule } from '../../dist/nest/index.js';
-import { ORDERS, ROLE, config, ready } from './common.mjs';
+import { config, ORDERS, ready, ROLE, zrs } from './common.mjs';
+const { RequireRole, ResourceServerModule } = await zrs('nest');
 
 class OrdersController {
   list() {
