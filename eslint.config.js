@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**', 'test/readme/.blocks/**'] },
+  { ignores: ['**/dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**', 'test/readme/.blocks/**', 'scripts/smoke/recipes/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -22,5 +22,7 @@ export default {
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/test/redis/', '/test/load/'],
+  // The testing recipes' apps (built by the smoke test) have package.json files of their own.
+  modulePathIgnorePatterns: ['<rootDir>/scripts/smoke/recipes/'],
   testTimeout: 20000,
 };
