@@ -3,6 +3,8 @@ import type { DynamicModule, MiddlewareConsumer, NestModule, OnModuleInit, Provi
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createResourceServer, resolvePrefetch, ResourceServerOptionsError, writeMetadata } from '../core/kernel/index.js';
 import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { AuditEvent, AuditSink, ResourceServer } from '../core/kernel/index.js';
 import { RESOURCE_SERVER } from './resource-server.constants.js';
 import { ResourceServerGuard } from './resource-server.guard.js';
@@ -49,12 +51,17 @@ const globalGuard: Provider = { provide: APP_GUARD, useExisting: ResourceServerG
 // GraphQL subscriptions at all (where @nestjs/graphql resolves).
 const subscriptionInterceptor: Provider = { provide: APP_INTERCEPTOR, useClass: ResourceServerSubscriptionInterceptor };
 
+/**
+ * Whether the app can load `@nestjs/graphql`, looked up from the app's directory (not with
+ * `import.meta`: Jest's CommonJS transform of this package would choke on it). A package
+ * that is there but exports no `require` entry counts as installed.
+ */
 function graphqlInstalled(): boolean {
   try {
-    import.meta.resolve('@nestjs/graphql');
+    createRequire(join(process.cwd(), 'package.json')).resolve('@nestjs/graphql');
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    return (error as { code?: unknown }).code === 'ERR_PACKAGE_PATH_NOT_EXPORTED';
   }
 }
 

@@ -6,6 +6,14 @@ import type { ResourceServer } from '../core/kernel/index.js';
 import { RESOURCE_SERVER } from './resource-server.constants.js';
 import { guardSubscription, subscriptionDecision } from './contexts/graphql-subscription.js';
 
+/** The resource servers (one per app) whose subscriptions an interceptor instance guards. */
+const guarded = new WeakSet<object>();
+
+/** True when a `ResourceServerSubscriptionInterceptor` was made for this app's resource server. */
+export function subscriptionsGuarded(server: object): boolean {
+  return guarded.has(server);
+}
+
 /**
  * Installed globally by `ResourceServerModule` next to the guard: a GraphQL subscription the
  * guard allowed streams only while its decision holds — it ends at the token's expiry, and
@@ -14,7 +22,9 @@ import { guardSubscription, subscriptionDecision } from './contexts/graphql-subs
  */
 @Injectable()
 export class ResourceServerSubscriptionInterceptor implements NestInterceptor {
-  constructor(@Inject(RESOURCE_SERVER) private readonly server: ResourceServer) {}
+  constructor(@Inject(RESOURCE_SERVER) private readonly server: ResourceServer) {
+    guarded.add(server);
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const decision = subscriptionDecision(context);

@@ -8,8 +8,9 @@ import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Module } from '@nestjs/common';
+import type { Provider } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { ApolloDriver } from '@nestjs/apollo';
 import type { ApolloDriverConfig } from '@nestjs/apollo';
 import { GraphQLModule, Query, Resolver, Subscription } from '@nestjs/graphql';
@@ -18,7 +19,7 @@ import WebSocket from 'ws';
 import type { AuditEvent } from '../../../lib/core/audit.js';
 import { MemoryRevocationList } from '../../../lib/core/revocation.js';
 import type { ResourceServer } from '../../../lib/core/resource-server.js';
-import { RESOURCE_SERVER, RequireRole, ResourceServerModule } from '../../../lib/nest/index.js';
+import { RESOURCE_SERVER, RequireRole, ResourceServerGuard, ResourceServerModule, ResourceServerSubscriptionInterceptor } from '../../../lib/nest/index.js';
 import { createTestIssuer } from '../../../lib/testing/index.js';
 import type { TestIssuer } from '../../../lib/testing/index.js';
 
@@ -191,3 +192,37 @@ describe('GraphQL subscriptions end when their decision no longer holds (graphql
     expect(refused.error).toMatchObject({ extensions: { originalError: { statusCode: 403, error: 'insufficient_scope' } } });
   });
 });
+
+describe('a guarded app with subscriptions but no subscription interceptor', () => {
+  async function boot(providers: Provider[]): Promise<INestApplication> {
+    const issuer = await createTestIssuer({ keys: 'shared' });
+    @Module({
+      imports: [
+        ResourceServerModule.forRoot({ issuer: issuer.issuer, audience: 'test-project', projectId: 'test-project', globalGuard: false }),
+        GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, autoSchemaFile: true, subscriptions: { 'graphql-ws': true } }),
+      ],
+      providers: [TicksResolver, { provide: APP_GUARD, useExisting: ResourceServerGuard }, ...providers],
+    })
+    class ManualModule {}
+    try {
+      const app = await NestFactory.create(ManualModule, { logger: false, abortOnError: false });
+      await app.init();
+      return app;
+    } finally {
+      await issuer.close();
+    }
+  }
+
+  it('refuses to start, naming the subscriptions and the provider to add (globalGuard: false, guard applied by hand)', async () => {
+    await expect(boot([])).rejects.toThrow(
+      'these GraphQL subscriptions need ResourceServerSubscriptionInterceptor, which ends them when their token expires or is revoked, and it is not installed; ' +
+        'add { provide: APP_INTERCEPTOR, useClass: ResourceServerSubscriptionInterceptor } to a module\'s providers:\n  Subscription.ticks (TicksResolver.ticks)\n  Subscription.idle (TicksResolver.idle)',
+    );
+  });
+
+  it('starts once the interceptor is provided', async () => {
+    const app = await boot([{ provide: APP_INTERCEPTOR, useClass: ResourceServerSubscriptionInterceptor }]);
+    await app.close();
+  });
+});
+
