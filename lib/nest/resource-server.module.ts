@@ -123,7 +123,8 @@ export class ResourceServerModule extends ConfigurableModuleClass implements Nes
 }
 
 function withGuard(module: DynamicModule, install: boolean | undefined): DynamicModule {
-  if (install === false) return module;
-  const installed = graphqlInstalled() ? [globalGuard, subscriptionInterceptor] : [globalGuard];
+  // The interceptor acts only on subscriptions ResourceServerGuard allowed, so it is installed
+  // with `globalGuard: false` too: a guard applied by hand (@UseGuards) ends its streams as well.
+  const installed = [...(install === false ? [] : [globalGuard]), ...(graphqlInstalled() ? [subscriptionInterceptor] : [])];
   return { ...module, providers: [...(module.providers ?? []), ...installed] };
 }

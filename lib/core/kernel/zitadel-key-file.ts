@@ -37,6 +37,11 @@ export function readZitadelKeyFile<Type extends string, Id extends string>(
   let file: unknown = source;
   if (typeof source === 'string') {
     if (source.trim() === '') fail(`"${option}" option must be a ${kind.label}: the parsed JSON object or a path to it`);
+    // The file's contents (an environment variable holding the JSON) or the PEM itself, given
+    // where a path goes: refused without echoing it, since it holds the private key.
+    if (!looksLikePath(source)) {
+      fail(`"${option}" option must be a ${kind.label}: the parsed JSON object or a path to it; the string given is not a file path (pass JSON.parse(contents) for the file's contents)`);
+    }
     try {
       file = JSON.parse(readFileSync(source, 'utf8'));
     } catch (cause) {
@@ -49,7 +54,7 @@ export function readZitadelKeyFile<Type extends string, Id extends string>(
   }
   const value = file as Record<string, unknown>;
   if (value.type !== kind.type) {
-    const hint = typeof value.type === 'string' ? kind.otherTypes[value.type] : undefined;
+    const hint = typeof value.type === 'string' && Object.hasOwn(kind.otherTypes, value.type) ? kind.otherTypes[value.type] : undefined;
     fail(`"${option}" option must have "type": "${kind.type}"${hint === undefined ? '' : `: ${hint}`}`);
   }
   for (const field of ['keyId', 'key', kind.idField]) {
@@ -63,4 +68,13 @@ export function readZitadelKeyFile<Type extends string, Id extends string>(
   }
   if (privateKey.asymmetricKeyType !== 'rsa') fail(`"${option}.key" must be an RSA key (RS256)`);
   return Object.freeze({ keyId: value.keyId as string, [kind.idField]: value[kind.idField] as string, privateKey }) as LoadedZitadelKey<Id>;
+}
+
+/**
+ * A string that can be a path: one line, not JSON, no PEM armour (which a key file's
+ * contents have), and not as long as a key (a PEM body without its armour).
+ */
+function looksLikePath(value: string): boolean {
+  const text = value.trim();
+  return text.length <= 1024 && !text.startsWith('{') && !/[\r\n]/.test(text) && !text.includes('-----BEGIN') && !text.includes('PRIVATE KEY');
 }

@@ -79,10 +79,11 @@ export class DecisionPipeline {
   recheck(previous: Decision): Decision | Promise<Decision> {
     if (!(previous instanceof DecisionState) || previous.owner !== this) throw new ResourceServerOptionsError('recheck() takes a decision returned by decide() of the same resource server');
     if (previous.outcome !== 'allow') throw new ResourceServerOptionsError('recheck() takes an allowed decision');
-    // The request's headers are not needed again (the token is in the state); its audit
-    // description is: a refusal names the stream's route.
-    const { input, describe } = previous.request;
-    const state = previous.copy({ http: { headers: {} }, input, describe });
+    // The same request view: a token's issuer may be chosen by it (`opaqueTokenIssuer` reads
+    // a tenant header or the Host), and a refusal's audit event names the stream's route.
+    // Without it an opaque token would be re-routed (to a default tenant's issuer: another
+    // tenant's token sent there) or refused. The copy lives only as long as this check.
+    const state = previous.copy();
     state.quiet = true;
     return this.#start(state, TOKEN_STEPS);
   }

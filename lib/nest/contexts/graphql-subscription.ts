@@ -43,15 +43,21 @@ export function guardSubscription<T>(source: AsyncIterable<T>, decision: Decisio
   const iterator = source[Symbol.asyncIterator]();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped: Error | undefined;
+  /** The stream is over (ended by its source, failed, or closed): nothing is checked any more. */
+  let over = false;
   let wake: ((error: Error) => void) | undefined;
   const ended = new Promise<never>((_, reject) => {
     wake = reject;
   });
   ended.catch(() => undefined);
 
-  const close = (): void => {
+  const finish = (): void => {
+    over = true;
     clearTimeout(timer);
     timer = undefined;
+  };
+  const close = (): void => {
+    finish();
     void Promise.resolve(iterator.return?.()).catch(() => undefined);
   };
   const stop = (refusal: Decision): Error => {
@@ -71,10 +77,11 @@ export function guardSubscription<T>(source: AsyncIterable<T>, decision: Decisio
   const tolerance = server.options.clockTolerance * 1000;
   const arm = (minimum = 0): void => {
     const expiresAt = decision.principal?.expiresAt?.getTime();
-    if (stopped !== undefined || expiresAt === undefined || !Number.isFinite(expiresAt)) return;
+    if (over || stopped !== undefined || expiresAt === undefined || !Number.isFinite(expiresAt)) return;
     const wait = Math.min(Math.max(minimum, expiresAt + tolerance + 1 - now()), MAX_TIMER_MS);
     timer = setTimeout(() => {
       timer = undefined;
+      if (over) return;
       check().then(() => arm(1000), () => undefined);
     }, wait);
     timer.unref?.();
@@ -87,9 +94,17 @@ export function guardSubscription<T>(source: AsyncIterable<T>, decision: Decisio
     },
     async next(): Promise<IteratorResult<T>> {
       if (stopped !== undefined) throw stopped;
-      const item = await Promise.race([iterator.next(), ended]);
+      let item: IteratorResult<T>;
+      try {
+        item = await Promise.race([iterator.next(), ended]);
+      } catch (error) {
+        // The source failed (or the decision ended it): the stream is over, and so is its
+        // timer — left armed, it would hold the stream until exp and record a refusal then.
+        finish();
+        throw error;
+      }
       if (item.done === true) {
-        clearTimeout(timer);
+        finish();
         return item;
       }
       await check();
