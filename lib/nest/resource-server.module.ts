@@ -52,17 +52,23 @@ const globalGuard: Provider = { provide: APP_GUARD, useExisting: ResourceServerG
 const subscriptionInterceptor: Provider = { provide: APP_INTERCEPTOR, useClass: ResourceServerSubscriptionInterceptor };
 
 /**
- * Whether the app can load `@nestjs/graphql`, looked up from the app's directory (not with
- * `import.meta`: Jest's CommonJS transform of this package would choke on it). A package
- * that is there but exports no `require` entry counts as installed.
+ * Whether the app can load `@nestjs/graphql`, looked up from the app's directory and from its
+ * main script's (not with `import.meta`: Jest's CommonJS transform of this package would choke
+ * on it). A package that is there but exports no `require` entry counts as installed. Should
+ * both lookups miss in an app that has restricted subscriptions, RoutePolicyInspector refuses
+ * to start: a subscription never streams unchecked.
  */
 function graphqlInstalled(): boolean {
-  try {
-    createRequire(join(process.cwd(), 'package.json')).resolve('@nestjs/graphql');
-    return true;
-  } catch (error) {
-    return (error as { code?: unknown }).code === 'ERR_PACKAGE_PATH_NOT_EXPORTED';
+  const bases = [join(process.cwd(), 'package.json'), process.argv[1]].filter((base): base is string => typeof base === 'string' && base !== '');
+  for (const base of bases) {
+    try {
+      createRequire(base).resolve('@nestjs/graphql');
+      return true;
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ERR_PACKAGE_PATH_NOT_EXPORTED') return true;
+    }
   }
+  return false;
 }
 
 /**

@@ -10,7 +10,9 @@ import type { Server } from 'node:http';
 import { Module } from '@nestjs/common';
 import type { Provider } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
+import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ApolloDriver } from '@nestjs/apollo';
 import type { ApolloDriverConfig } from '@nestjs/apollo';
 import { GraphQLModule, Query, Resolver, Subscription } from '@nestjs/graphql';
@@ -19,7 +21,7 @@ import WebSocket from 'ws';
 import type { AuditEvent } from '../../../lib/core/audit.js';
 import { MemoryRevocationList } from '../../../lib/core/revocation.js';
 import type { ResourceServer } from '../../../lib/core/resource-server.js';
-import { RESOURCE_SERVER, RequireRole, ResourceServerGuard, ResourceServerModule, ResourceServerSubscriptionInterceptor } from '../../../lib/nest/index.js';
+import { RESOURCE_SERVER, RequireRole, ResourceServerModule, ResourceServerSubscriptionInterceptor } from '../../../lib/nest/index.js';
 import { createTestIssuer } from '../../../lib/testing/index.js';
 import type { TestIssuer } from '../../../lib/testing/index.js';
 
@@ -193,28 +195,37 @@ describe('GraphQL subscriptions end when their decision no longer holds (graphql
   });
 });
 
-describe('a guarded app with subscriptions but no subscription interceptor', () => {
-  async function boot(providers: Provider[]): Promise<INestApplication> {
+describe('an app with restricted subscriptions where the subscription interceptor could not be installed', () => {
+  async function boot(providers: Provider[] = []): Promise<INestApplication> {
     const issuer = await createTestIssuer({ keys: 'shared' });
-    @Module({
-      imports: [
-        ResourceServerModule.forRoot({ issuer: issuer.issuer, audience: 'test-project', projectId: 'test-project', globalGuard: false }),
-        GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, autoSchemaFile: true, subscriptions: { 'graphql-ws': true } }),
-      ],
-      providers: [TicksResolver, { provide: APP_GUARD, useExisting: ResourceServerGuard }, ...providers],
-    })
-    class ManualModule {}
+    // Started from a directory (and with a main script) where @nestjs/graphql does not
+    // resolve: the module cannot tell that the app has GraphQL, so it installs no interceptor.
+    const cwd = process.cwd();
+    const script = process.argv[1];
+    process.chdir(tmpdir());
+    process.argv[1] = join(tmpdir(), 'main.js');
     try {
-      const app = await NestFactory.create(ManualModule, { logger: false, abortOnError: false });
+      @Module({
+        imports: [
+          ResourceServerModule.forRoot({ issuer: issuer.issuer, audience: 'test-project', projectId: 'test-project' }),
+          GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, autoSchemaFile: true, subscriptions: { 'graphql-ws': true } }),
+        ],
+        providers: [TicksResolver, ...providers],
+      })
+      class ElsewhereModule {}
+      process.chdir(cwd);
+      const app = await NestFactory.create(ElsewhereModule, { logger: false, abortOnError: false });
       await app.init();
       return app;
     } finally {
+      process.chdir(cwd);
+      process.argv[1] = script!;
       await issuer.close();
     }
   }
 
-  it('refuses to start, naming the subscriptions and the provider to add (globalGuard: false, guard applied by hand)', async () => {
-    await expect(boot([])).rejects.toThrow(
+  it('refuses to start, naming the subscriptions and the provider to add', async () => {
+    await expect(boot()).rejects.toThrow(
       'these GraphQL subscriptions need ResourceServerSubscriptionInterceptor, which ends them when their token expires or is revoked, and it is not installed; ' +
         'add { provide: APP_INTERCEPTOR, useClass: ResourceServerSubscriptionInterceptor } to a module\'s providers:\n  Subscription.ticks (TicksResolver.ticks)\n  Subscription.idle (TicksResolver.idle)',
     );
@@ -225,4 +236,3 @@ describe('a guarded app with subscriptions but no subscription interceptor', () 
     await app.close();
   });
 });
-
