@@ -1,8 +1,12 @@
-// `npm run bench`: the side-by-side benchmark (see bench/README.md).
+// `npm run bench`: the side-by-side benchmark (see bench/README.md). Token modes: one
+// repeated JWT, a pool of 1,000 in steady state, a new JWT on every request, a cached
+// opaque token; this package with the README's defaults (audit on) and with audit off,
+// beside the peers; server CPU µs per request; an SVG chart beside the markdown.
 //
 //   npm run bench                       full: 2 s warm-up, 3 interleaved rounds × 5 s, memory step
 //   npm run bench -- --quick            smoke: 1 s warm-up, 1 round × 3 s, memory step with 20k tokens
 //   npm run bench -- --only express-zrs,memory
+//   npm run bench -- --compare main     this package's servers built from main too, same rounds
 //   npm run bench -- --profile          CPU profile of Express + this package, repeated JWT
 //
 // Never fails on a missed target: the report says pass or miss.
@@ -231,9 +235,10 @@ function compareLines(rows, compare) {
     if (now?.ratio === undefined || old.ratio === undefined) continue;
     const delta = now.ratio - old.ratio;
     const cpuDelta = now.cpuRatio !== undefined && old.cpuRatio !== undefined ? now.cpuRatio - old.cpuRatio : undefined;
-    lines.push([now.label, now.scenario, fmt.ratio(now.ratio), fmt.ratio(old.ratio), `${delta >= 0 ? '+' : ''}${delta.toFixed(2)}`, cpuDelta === undefined ? '–' : `${cpuDelta >= 0 ? '+' : ''}${cpuDelta.toFixed(2)}`, delta >= -0.03 ? 'pass' : 'miss']);
+    const us = (r) => (r.authUs === undefined ? '–' : r.authUs.toFixed(0));
+    lines.push([now.label, now.scenario, fmt.ratio(now.ratio), fmt.ratio(old.ratio), `${delta >= 0 ? '+' : ''}${delta.toFixed(2)}`, cpuDelta === undefined ? '–' : `${cpuDelta >= 0 ? '+' : ''}${cpuDelta.toFixed(2)}`, `${us(now)} / ${us(old)}`, delta >= -0.03 ? 'pass' : 'miss']);
   }
-  return { headers: ['server', 'scenario', '× unguarded (this)', `× unguarded (@${compare.sha})`, 'Δ', 'Δ (CPU)', 'within 0.03'], lines };
+  return { headers: ['server', 'mode', '× unguarded (this)', `× unguarded (@${compare.sha})`, 'Δ', 'Δ (CPU)', `auth µs/req (this / @${compare.sha})`, 'within 0.03'], lines };
 }
 
 // ---------------------------------------------------------------- environment
@@ -371,12 +376,13 @@ async function runOnce(run, ctx, options, extra = {}) {
     const warmed = ctx.issuer.requests;
     const a = sample(pid);
     const outBefore = proc.output.bytes;
+    let last; // first-seen: sampled at the last response, before autocannon's idle tail
     const measured = await load(
       tokens.amount === undefined
         ? { port, headers: tokens.measured, connections, duration: options.duration }
-        : { port, headers: tokens.measured, connections, amount: tokens.amount, wrap: false },
+        : { port, headers: tokens.measured, connections, amount: tokens.amount, wrap: false, onLastResponse: () => (last = sample(pid)) },
     );
-    const b = sample(pid);
+    const b = last ?? sample(pid);
     const after = ctx.issuer.requests;
     const shares = cpuShares(a, b);
     Object.assign(result, measured, shares, {
@@ -613,7 +619,7 @@ function firstSeenLine(rows, ctx) {
   const seconds = fs.map((r) => r.measuredS);
   const minted = ctx.minted.firstSeen;
   return [
-    `- \`jwt-first-seen\`: ${fmt.int(ctx.firstSeenAmount)} measured requests per run, each with its own token (${fmt.int(minted?.count)} minted once in ${minted ? fmt.seconds(minted.ms) : '–'} and sent to every server process, each of them fresh); the runs lasted ${Math.min(...seconds).toFixed(1)}–${Math.max(...seconds).toFixed(1)} s. Requests that repeated a token: ${fmt.int(sum(fs.map((r) => r.reused)))}.`,
+    `- First-seen tokens in this run: ${fmt.int(ctx.firstSeenAmount)} measured requests per run, each with its own token (${fmt.int(minted?.count)} minted once in ${minted ? fmt.seconds(minted.ms) : '–'} and sent to every server process, each of them fresh); the runs lasted ${Math.min(...seconds).toFixed(1)}–${Math.max(...seconds).toFixed(1)} s. Requests that repeated a token: ${fmt.int(sum(fs.map((r) => r.reused)))}.`,
   ];
 }
 

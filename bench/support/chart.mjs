@@ -32,10 +32,11 @@ export function barChart({ title, subtitle = [], series, panels, reference = 1, 
   const colors = new Map(series.map((s) => [s.id, s.color]));
   const values = panels.flatMap((p) => p.groups.flatMap((g) => g.bars.map((b) => b.value))).filter((v) => Number.isFinite(v));
   const top = Math.max(reference * 1.1, ...values.map((v) => v * 1.05));
-  const xMax = Math.ceil(top * 4) / 4; // a multiple of 0.25
+  const step = top <= 2 ? 0.25 : top <= 4 ? 0.5 : 1; // about 60 px or more between tick labels
+  const xMax = Math.ceil(top / step) * step;
   const x = (v) => plotLeft + (Math.max(0, v) / xMax) * plotWidth;
   const ticks = [];
-  for (let t = 0; t <= xMax + 1e-9; t += 0.25) ticks.push(Number(t.toFixed(2)));
+  for (let t = 0; t <= xMax + 1e-9; t += step) ticks.push(Number(t.toFixed(2)));
 
   const out = [];
   let y = 30;

@@ -10,9 +10,13 @@ import autocannon from 'autocannon';
  * With `wrap: false` (first-seen tokens) the list is not meant to be cycled: a request past
  * its end starts over and is counted in `reused`.
  * `duration` in seconds, or `amount` requests (exactly that many: autocannon stops each
- * connection at its share).
+ * connection at its share). `onLastResponse` is called when the `amount`-th response arrives.
+ *
+ * The run's time is measured here, from the start to the last response: autocannon ends an
+ * `amount` run only at its next 1 s sampling tick, so its own `duration` (and req/s from
+ * it) would round a 2.3 s run up to 3 s.
  */
-export async function load({ port, headers, connections, duration, amount, wrap = true }) {
+export async function load({ port, headers, connections, duration, amount, wrap = true, onLastResponse }) {
   if (!Array.isArray(headers) || headers.length === 0) throw new Error('load(): headers must be a non-empty list');
   let next = 0;
   let built = 0;
@@ -26,7 +30,10 @@ export async function load({ port, headers, connections, duration, amount, wrap 
       return req;
     },
   };
-  const result = await autocannon({
+  const started = performance.now();
+  let last = started;
+  let responses = 0;
+  const run = autocannon({
     url: `http://127.0.0.1:${port}`,
     connections: amount === undefined ? connections : Math.min(connections, amount),
     pipelining: 1,
@@ -34,10 +41,17 @@ export async function load({ port, headers, connections, duration, amount, wrap 
     requests: [request],
     timeout: 10,
   });
+  run.on('response', () => {
+    last = performance.now();
+    responses += 1;
+    if (responses === amount) onLastResponse?.();
+  });
+  const result = await run;
+  const durationS = (last - started) / 1000;
   return {
     requests: result.requests.total,
-    durationS: result.duration,
-    reqPerSec: result.requests.total / result.duration,
+    durationS,
+    reqPerSec: durationS > 0 ? result.requests.total / durationS : undefined,
     p50: result.latency.p50,
     p99: result.latency.p99,
     ok: result['2xx'],
