@@ -123,6 +123,7 @@ function parseArgs(argv) {
     else if (arg === '--no-build') options.build = false;
     else if (arg === '--compare') options.compare = value();
     else if (arg === '--chart') options.chart = value();
+    else if (arg === '--stdout-null') options.stdoutNull = true;
     else if (arg === '--only') options.only = value().split(',').map((s) => s.trim()).filter(Boolean);
     else if (arg.startsWith('--only=')) options.only = arg.slice(7).split(',').map((s) => s.trim()).filter(Boolean);
     else if (arg === '--rounds') options.rounds = Number(value());
@@ -158,6 +159,7 @@ const HELP = `npm run bench -- [options]
                        R × duration distinct JWTs for jwt-first-seen, and each such run sends exactly
                        that many requests (a slower server takes longer than --duration)
   --no-build           use dist/ as it is
+  --stdout-null        servers' stdout to /dev/null instead of a pipe the bench drains (stdout B/req: –)
   --chart FILE.json    only: (re)draw the SVG chart of a saved result, next to it (FILE.svg)
   --compare REF        also run this package's servers built from git REF (e.g. an earlier main),
                        interleaved in the same rounds, and report each ratio beside REF's`;
@@ -265,6 +267,7 @@ function environment(options) {
       warmupS: options.warmup,
       rounds: options.rounds,
       durationS: options.duration,
+      stdout: options.stdoutNull ? 'null' : 'pipe',
     },
   };
 }
@@ -353,7 +356,7 @@ async function runOnce(run, ctx, options, extra = {}) {
     cpus: ctx.pinned ? '0' : undefined,
     env: { BENCH_CONFIG: ctx.serverConfig, ...(run.env ?? {}) },
     nodeArgs: extra.nodeArgs ?? [],
-    drainStdout: true,
+    stdout: options.stdoutNull ? 'ignore' : 'pipe',
   });
   const result = { round: extra.round };
   try {
@@ -388,7 +391,7 @@ async function runOnce(run, ctx, options, extra = {}) {
     Object.assign(result, measured, shares, {
       cpuReqPerSec: shares.serverCpuS > 0 ? measured.requests / shares.serverCpuS : undefined,
       cpuUsPerReq: shares.serverCpuS > 0 && measured.requests > 0 ? (shares.serverCpuS * 1e6) / measured.requests : undefined,
-      stdoutBytesPerReq: measured.requests > 0 ? (proc.output.bytes - outBefore) / measured.requests : undefined,
+      stdoutBytesPerReq: measured.requests > 0 && !options.stdoutNull ? (proc.output.bytes - outBefore) / measured.requests : undefined,
       startupCalls: diffCounts(before, warmed),
       measuredCalls: diffCounts(warmed, after),
       vmHWM: memoryOf(pid)?.vmHWM,
@@ -632,7 +635,7 @@ function markdownReport(env, rows, targets, memory, notes, totalMs, build, compa
     '',
     `Machine: ${env.model}, ${env.cores} cores, Node ${env.node}; load average at start ${env.loadavg}, at the end ${env.loadavgEnd}. ${env.taskset ? 'Each server process pinned to core 0 (`taskset -c 0`), autocannon (in the bench process, with the test issuer) pinned to core 1.' : '`taskset` not found: nothing pinned.'}`,
     '',
-    `Load: autocannon, 127.0.0.1, ${s.connections} connections, \`GET /orders\`, the \`Authorization\` header set per request by \`setupRequest\` on every row (baselines too); every server is a fresh child process per round, its stdout a pipe the bench drains; ${s.warmupS} s warm-up, then ${s.rounds} round(s) × ${s.durationS} s measured (\`jwt-first-seen\`: ${fmt.int(s.firstSeenRequests)} requests instead), interleaved (round 1 of every server, then round 2 …, the order rotated each round). Figures are medians of the rounds; peak RSS is the largest VmHWM. \`jwt-pool-1k\` and \`jwt-first-seen\` first send one pass over the 1,000 pool tokens (not measured), then the warm-up on them.`,
+    `Load: autocannon, 127.0.0.1, ${s.connections} connections, \`GET /orders\`, the \`Authorization\` header set per request by \`setupRequest\` on every row (baselines too); every server is a fresh child process per round, its stdout ${s.stdout === 'null' ? '/dev/null' : 'a pipe the bench drains'}; ${s.warmupS} s warm-up, then ${s.rounds} round(s) × ${s.durationS} s measured (\`jwt-first-seen\`: ${fmt.int(s.firstSeenRequests)} requests instead), interleaved (round 1 of every server, then round 2 …, the order rotated each round). Figures are medians of the rounds; peak RSS is the largest VmHWM. \`jwt-pool-1k\` and \`jwt-first-seen\` first send one pass over the 1,000 pool tokens (not measured), then the warm-up on them.`,
     '',
     ...(chartFile ? [`![ratio to the unguarded app per server and token mode](${chartFile})`, ''] : []),
     markdownTable(HEADERS, tableRows(rows)),

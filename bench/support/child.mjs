@@ -21,16 +21,16 @@ export function pinSelf(cpus) {
 /**
  * Starts `node [nodeArgs] script` with an IPC channel, pinned to `cpus` when taskset exists
  * (taskset execs node: the pid is node's). Resolves with the child and the first message
- * of `type: readyType`. With `drainStdout`, the child's stdout is a pipe this process reads
- * and throws away, counting the bytes in `output.bytes` (a server's audit lines: never on
- * the bench console, and a pipe, as under a log shipper); otherwise it is inherited.
+ * of `type: readyType`. `stdout`: `'inherit'` (default), `'pipe'` — a pipe this process
+ * reads and throws away, counting the bytes in `output.bytes` (a server's audit lines: never
+ * on the bench console, and a pipe, as under a log shipper) — or `'ignore'` (/dev/null).
  */
-export function startNode(script, { cpus, nodeArgs = [], env = {}, args = [], readyType = 'ready', timeoutMs = 30_000, drainStdout = false } = {}) {
+export function startNode(script, { cpus, nodeArgs = [], env = {}, args = [], readyType = 'ready', timeoutMs = 30_000, stdout = 'inherit' } = {}) {
   const bin = taskset();
   const command = cpus && bin ? bin : process.execPath;
   const argv = [...(cpus && bin ? ['-c', cpus, process.execPath] : []), ...nodeArgs, script, ...args];
   const child = spawn(command, argv, {
-    stdio: ['ignore', drainStdout ? 'pipe' : 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', stdout, 'inherit', 'ipc'],
     env: { ...process.env, NODE_ENV: 'bench', ...env },
   });
   const output = { bytes: 0 };
