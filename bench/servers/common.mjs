@@ -14,6 +14,14 @@ export function zrs(subpath) {
 /** What the parent passes in BENCH_CONFIG (JSON). */
 export const config = JSON.parse(process.env.BENCH_CONFIG ?? '{}');
 
+/**
+ * The package rows run with the defaults a user gets from the README — audit on: Express'
+ * `protect(options)` and the Fastify plugin's options write JSON lines to stdout, the Nest
+ * module hands events to Nest's Logger (the servers keep Nest's default logger). The
+ * `-noaudit` rows (BENCH_AUDIT=off) add `audit: false`. The parent drains the servers' stdout.
+ */
+export const auditOption = process.env.BENCH_AUDIT === 'off' ? { audit: false } : {};
+
 /** The small JSON every server answers `GET /orders` with. */
 export const ORDERS = Object.freeze({ orders: [{ id: 'o-1001', item: 'widget', quantity: 2 }, { id: 'o-1002', item: 'gadget', quantity: 1 }] });
 
