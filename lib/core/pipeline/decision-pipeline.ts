@@ -48,7 +48,12 @@ export class DecisionPipeline {
    */
   detach(decision: Decision): Decision {
     if (!(decision instanceof DecisionState) || decision.owner !== this) throw new ResourceServerOptionsError('detach() takes a decision returned by decide() of the same resource server');
-    return asDecision(decision.copy({ http: { headers: {} } }));
+    // A snapshot of the request view, not the request: an opaque token's issuer may be chosen
+    // by its headers or URL (`opaqueTokenIssuer`), so a later authorize() must see them again
+    // (without them a tenant's token would go to a default tenant's issuer); keeping the
+    // request itself would keep its socket alive.
+    const { headers, url, originalUrl } = decision.request.http;
+    return asDecision(decision.copy({ http: { headers: { ...headers }, url, originalUrl } }));
   }
 
   /**
