@@ -165,14 +165,14 @@ const HELP = `npm run bench -- [options]
                        interleaved in the same rounds, and report each ratio beside REF's`;
 
 function selectRuns(only) {
-  if (only === undefined) return { runs: RUNS, memory: true };
-  const known = new Set(['memory', ...Object.keys(SERVERS), ...Object.keys(SCENARIOS), ...RUNS.map((r) => r.id)]);
+  if (only === undefined) return { runs: RUNS, memory: true, inProcess: true };
+  const known = new Set(['memory', 'first-seen-in-process', ...Object.keys(SERVERS), ...Object.keys(SCENARIOS), ...RUNS.map((r) => r.id)]);
   const unknown = only.filter((term) => !known.has(term));
   if (unknown.length > 0) throw new Error(`--only: unknown ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
   const picked = new Set(RUNS.filter((r) => only.some((t) => t === r.id || t === r.server || t === r.scenario)).map((r) => r.id));
   for (const t of TARGETS) if (t.peer !== undefined && picked.has(t.run)) picked.add(t.peer);
   for (const id of [...picked]) picked.add(BASELINE[RUNS.find((r) => r.id === id).framework]);
-  return { runs: RUNS.filter((r) => picked.has(r.id)), memory: only.includes('memory') };
+  return { runs: RUNS.filter((r) => picked.has(r.id)), memory: only.includes('memory'), inProcess: only.includes('first-seen-in-process') };
 }
 
 // ---------------------------------------------------------------- build
@@ -554,6 +554,33 @@ function evaluateTargets(rows, memory, quick) {
   return out;
 }
 
+// ---------------------------------------------------------------- first-seen, in-process
+
+const FIRST_SEEN_IN_PROCESS_MAX = 1.1;
+
+/** bench/first-seen.mjs in a child pinned to the server core: the package's CPU per new token over jose's. */
+function firstSeenInProcess(ctx, options) {
+  const args = [join(BENCH_DIR, 'first-seen.mjs'), '--json', '--tokens', options.quick ? '500' : '2000', '--rounds', options.quick ? '3' : '7'];
+  const bin = ctx.pinned ? taskset() : undefined;
+  const run = bin ? spawnSync(bin, ['-c', '0', process.execPath, ...args], { encoding: 'utf8' }) : spawnSync(process.execPath, args, { encoding: 'utf8' });
+  if (run.status !== 0) return { error: (run.stderr || `exit ${run.status}`).trim().split('\n').slice(-3).join(' ') };
+  try {
+    return JSON.parse(run.stdout.trim().split('\n').at(-1));
+  } catch {
+    return { error: 'first-seen.mjs printed no result' };
+  }
+}
+
+function inProcessLine(r) {
+  return `authenticate() ${r.zrsCpuUs.toFixed(1)} µs of process CPU per never-seen token, jose.jwtVerify (createLocalJWKSet) ${r.joseCpuUs.toFixed(1)} µs: ${r.ratio.toFixed(2)}× (rounds ${r.ratios.map((x) => x.toFixed(2)).join(' / ')}; ${r.tokens} tokens per round, ${r.inFlight} in flight; wall ${r.zrsWallUs.toFixed(0)} vs ${r.joseWallUs.toFixed(0)} µs)`;
+}
+
+function inProcessTarget(r) {
+  const label = `first-seen in-process: authenticate() ≤ ${FIRST_SEEN_IN_PROCESS_MAX.toFixed(2)}× jose.jwtVerify's CPU per token`;
+  if (r.error) return { label, verdict: 'not run', detail: r.error };
+  return { label, verdict: r.ratio <= FIRST_SEEN_IN_PROCESS_MAX ? 'pass' : 'miss', detail: inProcessLine(r) };
+}
+
 function memoryLines(memory) {
   if (!memory) return [];
   if (memory.error) return [`Memory step failed: ${memory.error}`];
@@ -805,7 +832,15 @@ async function main() {
       for (const line of memoryLines(memory)) console.log(line.replace(/\*\*/g, ''));
     }
 
+    let inProcess;
+    if (selection.inProcess) {
+      console.log('in-process step: authenticate() on never-seen tokens against jose.jwtVerify, process CPU time …');
+      inProcess = firstSeenInProcess(ctx, options);
+      console.log(inProcess.error ? `in-process step failed: ${inProcess.error}` : `  ${inProcessLine(inProcess)}`);
+    }
+
     const targets = evaluateTargets(rows, memory, options.quick);
+    if (inProcess) targets.push(inProcessTarget(inProcess));
     const compared = compare === undefined ? undefined : compareLines(rows, compare);
     const totalMs = performance.now() - startedAt;
     if (rows.length > 0) console.log(`\n${textTable(HEADERS, tableRows(rows))}\n`);
