@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**', 'test/readme/.blocks/**'] },
+  { ignores: ['**/dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**', 'test/readme/.blocks/**', 'scripts/smoke/recipes/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -25,6 +25,21 @@ export default tseslint.config(
         patterns: [
           { group: ['@nestjs/*'], message: 'lib/core imports no framework (see shared/STYLE.md).' },
           { group: ['**/nest/*', '**/express/*', '**/fastify/*', '**/redis/*', '**/client/*', '**/testing/*'], message: 'lib/core must not depend on the subpaths built on it.' },
+        ],
+      }],
+    },
+  },
+  {
+    // The other modules reach core through its one door, lib/core/kernel/index.ts: what core
+    // shares is listed there, and everything else in core stays private to it.
+    files: ['lib/client/**', 'lib/redis/**', 'lib/testing/**', 'lib/express/**', 'lib/nest/**', 'lib/fastify/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          {
+            regex: '^(\\.\\./)+core/(?!kernel/index\\.js$)',
+            message: 'Import core through lib/core/kernel/index.js (export what you need there); core\'s other files are private to it.',
+          },
         ],
       }],
     },

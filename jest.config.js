@@ -22,6 +22,8 @@ export default {
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/test/redis/', '/test/load/'],
+  // The testing recipes' apps (built by the smoke test) have package.json files of their own.
+  modulePathIgnorePatterns: ['<rootDir>/scripts/smoke/recipes/'],
   testTimeout: 20000,
   // Jest's default is one worker fewer than the cores: on a 2-core machine that is one
   // worker, every suite in a row. Two workers halve the wall time there.

@@ -3,7 +3,9 @@
 // installs it into two throwaway apps -- Nest 11 compiled to CommonJS (loads the ESM package
 // through Node's require(esm)) and Nest 12 as native ESM -- and sends real requests through
 // each, and likewise into a Fastify 5 app (ESM, plus a CommonJS script that require()s the plugin); also runs publint
-// and @arethetypeswrong/cli on the tarball.
+// and @arethetypeswrong/cli on the tarball. Then builds the README's testing recipes from the
+// tarball (scripts/smoke/recipes.mjs: Nest 11 + Jest, Nest 12 on Fastify + Vitest, Express +
+// node:test), runs each app's own test commands and checks its default audit output.
 //
 //   node scripts/smoke-pack.mjs          (npm run smoke)
 //
@@ -15,6 +17,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RECIPES, exerciseRecipe, writeRecipe } from './smoke/recipes.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const templateDir = join(root, 'scripts', 'smoke');
@@ -538,10 +541,12 @@ async function main() {
   );
   const dirs = APPS.map((app) => writeApp(app, tarball, ownTypescript));
   const fastifyDir = writeFastifyApp(tarball, ownTypescript);
-  const [installed, report, fastifyInstalled] = await Promise.all([
+  const recipes = RECIPES.map((recipe) => writeRecipe(recipe, tmp, tarball));
+  const [installed, report, fastifyInstalled, recipesInstalled] = await Promise.all([
     Promise.all(APPS.map((app, i) => install(app, dirs[i]))),
     lint(tarball),
     install(FASTIFY_APP, fastifyDir),
+    Promise.all(RECIPES.map((recipe, i) => install(recipe, recipes[i].dir))),
   ]);
 
   for (const [i, app] of APPS.entries()) {
@@ -552,6 +557,14 @@ async function main() {
   heading(`${FASTIFY_APP.name}: Fastify 5, esm`);
   if (fastifyInstalled) await exerciseFastifyApp(fastifyDir, tscOf(fastifyDir));
   else fail(`[${FASTIFY_APP.name}] skipped: install failed`);
+
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const ctx = { run, pass, fail, warn, tail, output, seconds };
+  for (const [i, recipe] of RECIPES.entries()) {
+    heading(`recipe ${recipe.name}: ${recipe.title}`);
+    if (recipesInstalled[i]) await exerciseRecipe(recipe, recipes[i].dir, recipes[i].range, version, ctx);
+    else fail(`[${recipe.name}] skipped: install failed`);
+  }
   report();
 }
 

@@ -45,6 +45,6 @@ Controller('orders')(OrdersController);
 class AppModule {}
 Module({ imports: [PassportModule], controllers: [OrdersController], providers: [JwtStrategy, RolesGuard] })(AppModule);
 
-const app = await NestFactory.create(AppModule, { logger: false });
+const app = await NestFactory.create(AppModule);
 await app.listen(0, '127.0.0.1');
 ready(app.getHttpServer().address().port, () => app.close());

@@ -1,10 +1,12 @@
 // Nest 12 (platform-express) + zitadel-resource-server: ResourceServerModule.forRoot
-// (global guard) + @RequireRole('orders.read') on the route.
+// (global guard) + @RequireRole('orders.read') on the route. Module defaults: the audit
+// events go to Nest's Logger, and the app keeps Nest's default logger (as every Nest
+// server here), which prints them to stdout. `nest-zrs-noaudit` adds `audit: false`.
 import 'reflect-metadata';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { RequireRole, ResourceServerModule } from '../../dist/nest/index.js';
-import { ORDERS, ROLE, config, ready } from './common.mjs';
+import { auditOption, config, ORDERS, ready, ROLE, zrs } from './common.mjs';
+const { RequireRole, ResourceServerModule } = await zrs('nest');
 
 class OrdersController {
   list() {
@@ -24,11 +26,12 @@ Module({
       audience: config.audience,
       projectId: config.projectId,
       introspection: { auth: { type: 'client_secret_basic', ...config.introspectionClient } },
+      ...auditOption,
     }),
   ],
   controllers: [OrdersController],
 })(AppModule);
 
-const app = await NestFactory.create(AppModule, { logger: false });
+const app = await NestFactory.create(AppModule);
 await app.listen(0, '127.0.0.1');
 ready(app.getHttpServer().address().port, () => app.close());

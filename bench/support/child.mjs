@@ -21,15 +21,21 @@ export function pinSelf(cpus) {
 /**
  * Starts `node [nodeArgs] script` with an IPC channel, pinned to `cpus` when taskset exists
  * (taskset execs node: the pid is node's). Resolves with the child and the first message
- * of `type: readyType`.
+ * of `type: readyType`. `stdout`: `'inherit'` (default), `'pipe'` — a pipe this process
+ * reads and throws away, counting the bytes in `output.bytes` (a server's audit lines: never
+ * on the bench console, and a pipe, as under a log shipper) — or `'ignore'` (/dev/null).
  */
-export function startNode(script, { cpus, nodeArgs = [], env = {}, args = [], readyType = 'ready', timeoutMs = 30_000 } = {}) {
+export function startNode(script, { cpus, nodeArgs = [], env = {}, args = [], readyType = 'ready', timeoutMs = 30_000, stdout = 'inherit' } = {}) {
   const bin = taskset();
   const command = cpus && bin ? bin : process.execPath;
   const argv = [...(cpus && bin ? ['-c', cpus, process.execPath] : []), ...nodeArgs, script, ...args];
   const child = spawn(command, argv, {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', stdout, 'inherit', 'ipc'],
     env: { ...process.env, NODE_ENV: 'bench', ...env },
+  });
+  const output = { bytes: 0 };
+  child.stdout?.on('data', (chunk) => {
+    output.bytes += chunk.length;
   });
   child.on('error', () => undefined); // spawn/IPC errors surface as "exited before ready"
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
@@ -46,7 +52,7 @@ export function startNode(script, { cpus, nodeArgs = [], env = {}, args = [], re
       reject(new Error(`${script} exited (${signal ?? code}) before reporting "${readyType}"`));
     });
   });
-  return { child, ready, exited };
+  return { child, ready, exited, output };
 }
 
 /** Asks a child to stop (IPC `stop` → exit 0), kills it if it does not within `graceMs`. */

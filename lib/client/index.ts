@@ -25,5 +25,4 @@ export type { TokenSourceErrorCode } from './errors.js';
 export { projectAudienceScope } from './scope.js';
 export { zitadelScopes } from './zitadel-scopes.js';
 export type { ApiAccessScopeOptions, ZitadelScopes } from './zitadel-scopes.js';
-export type { FetchLike } from '../core/http.js';
-export type { Logger } from '../core/logger.js';
+export type { FetchLike, Logger } from '../core/kernel/index.js';

@@ -1,7 +1,5 @@
-import type { FetchLike } from '../core/http.js';
-import { consoleLogger } from '../core/logger.js';
-import type { Logger } from '../core/logger.js';
-import { isAllowedEndpoint } from '../core/url.js';
+import type { FetchLike, Logger } from '../core/kernel/index.js';
+import { consoleLogger, isAllowedEndpoint } from '../core/kernel/index.js';
 import { invalidOption } from './errors.js';
 import { loadServiceAccountKey } from './key-file.js';
 import type { LoadedServiceAccountKey, ServiceAccountKeyFile } from './key-file.js';

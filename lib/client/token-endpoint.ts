@@ -1,6 +1,5 @@
-import { requestJson, UpstreamError } from '../core/http.js';
-import type { FetchLike } from '../core/http.js';
-import { isAllowedEndpoint } from '../core/url.js';
+import { isAllowedEndpoint, requestJson, UpstreamError } from '../core/kernel/index.js';
+import type { FetchLike } from '../core/kernel/index.js';
 import { TokenSourceError } from './errors.js';
 
 export interface TokenEndpointOptions {

@@ -1,8 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
-import { clientSecretBasic } from '../core/introspection/client-auth.js';
-import { requestJson, UpstreamError } from '../core/http.js';
-import type { FetchLike, JsonResponse } from '../core/http.js';
+import { clientSecretBasic, requestJson, signJwtAssertion, UpstreamError } from '../core/kernel/index.js';
+import type { FetchLike, JsonResponse } from '../core/kernel/index.js';
 import { TokenSourceError } from './errors.js';
 import type { LoadedServiceAccountKey } from './key-file.js';
 import type { ResolvedTokenSourceOptions } from './options.js';
@@ -60,21 +57,9 @@ export async function grantRequest(options: ResolvedTokenSourceOptions): Promise
   return { form, headers, secrets };
 }
 
-/**
- * The JWT profile assertion ZITADEL expects: RS256, `kid` = keyId, `iss` = `sub` = userId,
- * `aud` = issuer, `iat`, `exp` = `iat` + 60 s, and a fresh `jti`.
- */
-async function jwtProfileAssertion(key: LoadedServiceAccountKey, issuer: string, now: () => number): Promise<string> {
-  const iat = Math.floor(now() / 1000);
-  return new SignJWT({})
-    .setProtectedHeader({ alg: 'RS256', kid: key.keyId })
-    .setIssuer(key.userId)
-    .setSubject(key.userId)
-    .setAudience(issuer)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + 60)
-    .setJti(randomUUID())
-    .sign(key.privateKey);
+/** The JWT profile assertion (RFC 7523 §2.1): {@link signJwtAssertion} with `iss` = `sub` = the service user's id. */
+function jwtProfileAssertion(key: LoadedServiceAccountKey, issuer: string, now: () => number): Promise<string> {
+  return signJwtAssertion({ keyId: key.keyId, privateKey: key.privateKey, subject: key.userId, audience: issuer, now });
 }
 
 /** Sends one token request and validates the answer. Rejects with a `TokenSourceError`. */

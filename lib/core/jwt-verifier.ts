@@ -30,7 +30,8 @@ export class JwtVerifier {
   async verify(token: string, header: ProtectedHeaderParameters): Promise<JWTPayload> {
     this.#checkHeader(header);
     const keys = await this.options.keys.keysFor(header).catch(rethrowKeyError);
-    let lastError: unknown = new InvalidTokenError('ERR_KEY_NOT_FOUND', 'The token was signed with an unknown key');
+    // Made only when no key verifies (an Error captures a stack: not on every token).
+    let lastError: unknown;
     for (const key of keys) {
       try {
         const { payload } = await jwtVerify(token, key, {
@@ -51,7 +52,7 @@ export class JwtVerifier {
         if (!(error instanceof errors.JWSSignatureVerificationFailed)) break;
       }
     }
-    throw toAuthError(lastError);
+    throw toAuthError(lastError ?? new InvalidTokenError('ERR_KEY_NOT_FOUND', 'The token was signed with an unknown key'));
   }
 
   #checkHeader(header: ProtectedHeaderParameters): void {

@@ -48,6 +48,18 @@ export interface ResourceServer {
    */
   refine<Input>(decision: Decision, route: Route<Input>): Decision | Promise<Decision>;
   /**
+   * Decides again on an allowed decision, for a stream that outlives its request (a GraphQL
+   * subscription, a WebSocket connection): the token's expiry, revocation and binding and
+   * the route's rules, exactly as a new request with the same token would get them. An
+   * allow records nothing; a refusal is recorded (audit event, span) like any other.
+   * Synchronous when nothing needs I/O.
+   *
+   * @example
+   * const again = rs.recheck(decision);
+   * if ((again instanceof Promise ? await again : again).outcome === 'refuse') stream.end();
+   */
+  recheck(decision: Decision): Decision | Promise<Decision>;
+  /**
    * Authenticates a request (an Authorization header value, or a request), and with
    * `requirements` authorizes it in the same decision. Resolves to the caller; rejects with
    * an {@link AuthError} (401/400 for the caller's faults, 403 for a missing scope or role,
@@ -161,6 +173,10 @@ class DefaultResourceServer implements ResourceServer {
     return this.#pipeline.refine(decision, route);
   }
 
+  recheck(decision: Decision): Decision | Promise<Decision> {
+    return this.#pipeline.recheck(decision);
+  }
+
   async authenticate(input: string | undefined | BearerRequest, requirements?: Requirement | readonly Requirement[]): Promise<Principal> {
     const http: BearerRequest = input === undefined || typeof input === 'string' ? { headers: input === undefined ? {} : { authorization: input } } : input;
     const route = requirements === undefined ? AUTHENTICATED : routeOf(requirements);
@@ -172,7 +188,7 @@ class DefaultResourceServer implements ResourceServer {
 
   async authorize(principal: Principal, requirements: Requirement | readonly Requirement[]): Promise<Principal> {
     const previous = this.#decisions.get(principal);
-    if (previous === undefined) throw new TypeError('authorize() takes a principal that authenticate() of the same resource server returned');
+    if (previous === undefined) throw new ResourceServerOptionsError('authorize() takes a principal that authenticate() of the same resource server returned');
     // A copy of the earlier decision: the same token and checks, its own outcome and event.
     const decision = await this.#pipeline.refine(previous, routeOf(requirements), true);
     if (decision.outcome !== 'allow') throw decision.error ?? new IssuerUnavailableError('The token could not be checked');

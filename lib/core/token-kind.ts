@@ -17,12 +17,14 @@ export type ClassifiedToken =
 export function classifyToken(token: string): ClassifiedToken {
   const first = token.indexOf('.');
   if (first === -1) return OPAQUE;
-  const segments = token.split('.').length;
-  if (segments === 5) {
+  const second = token.indexOf('.', first + 1);
+  const third = second === -1 ? -1 : token.indexOf('.', second + 1);
+  if (third !== -1) {
     if (isZitadelOpaqueJwe(token)) return OPAQUE;
-    throw new InvalidTokenError('ERR_TOKEN_UNSUPPORTED', 'Encrypted tokens (JWE) are not accepted');
+    if (token.split('.').length === 5) throw new InvalidTokenError('ERR_TOKEN_UNSUPPORTED', 'Encrypted tokens (JWE) are not accepted');
+    return OPAQUE;
   }
-  if (segments !== 3) return OPAQUE;
+  if (second === -1) return OPAQUE;
   let header: ProtectedHeaderParameters;
   try {
     header = decodeProtectedHeader(token);
@@ -33,15 +35,31 @@ export function classifyToken(token: string): ClassifiedToken {
   // jose's decoder tolerates padding, whitespace and non-zero unused bits, so one token could
   // be spelled several ways: each would hash differently and slip past the revocation list
   // and the verified-token cache. Only the canonical base64url spelling is accepted.
-  for (const segment of token.split('.')) {
-    if (!BASE64URL.test(segment) || Buffer.from(segment, 'base64url').toString('base64url') !== segment) {
-      throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'The token is not canonically base64url-encoded');
-    }
+  if (!canonicalBase64url(token, 0, first) || !canonicalBase64url(token, first + 1, second) || !canonicalBase64url(token, second + 1, token.length)) {
+    throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'The token is not canonically base64url-encoded');
   }
   return { kind: 'jwt', header };
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
+/** Base64url characters whose value has its low 4 (or 2) bits zero: the last character of a canonical 2- (or 3-) character tail. */
+const LOW_4_ZERO = 'AQgw';
+const LOW_2_ZERO = 'AEIMQUYcgkosw048';
+
+/**
+ * True when `token.slice(start, end)` is the one canonical base64url spelling of its bytes
+ * (RFC 4648 §3.5: no padding, no characters outside the alphabet, unused bits zero), without
+ * decoding it: a length of 1 mod 4 is never canonical; a 2- or 3-character tail must end in
+ * a character whose unused low bits are zero.
+ */
+export function canonicalBase64url(token: string, start: number, end: number): boolean {
+  const length = end - start;
+  if (length % 4 === 1) return false;
+  if (!BASE64URL.test(start === 0 && end === token.length ? token : token.slice(start, end))) return false;
+  if (length % 4 === 2) return LOW_4_ZERO.includes(token[end - 1]!);
+  if (length % 4 === 3) return LOW_2_ZERO.includes(token[end - 1]!);
+  return true;
+}
 
 const ZITADEL_JWE_HEADER = new Set(['alg', 'enc', 'iv', 'tag', 'kid']);
 

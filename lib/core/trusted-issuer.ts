@@ -1,4 +1,5 @@
 import type { ProtectedHeaderParameters } from 'jose';
+import { ResourceServerOptionsError } from './errors.js';
 import { IssuerDiscovery } from './discovery.js';
 import type { EndpointName } from './discovery.js';
 import { clientSecretBasic, privateKeyJwt } from './introspection/client-auth.js';
@@ -190,7 +191,7 @@ export class TrustedIssuer {
    * principal re-checked on an active-token route): it gets priority when introspection is busy.
    */
   introspect(token: string, hash: string, maxAgeMs?: number, hints?: IntrospectOptions): Promise<IntrospectionResult> {
-    if (!this.#introspector) throw new TypeError(`${this.config.issuer} has no introspection configured`);
+    if (!this.#introspector) throw new ResourceServerOptionsError(`${this.config.issuer} has no introspection configured`);
     return this.#introspector.introspect(token, hash, maxAgeMs, hints);
   }
 

@@ -1,6 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { toErrorResponse } from '../core/challenge.js';
-import { AuthError } from '../core/errors.js';
+import { AuthError, toErrorResponse } from '../core/kernel/index.js';
 import { AUTH_STATE, sendError } from './handler.js';
 import type { NextFunction, ProtectedRequest } from './handler.js';
 

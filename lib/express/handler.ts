@@ -1,9 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AuditRequest } from '../core/audit.js';
-import type { ErrorResponse } from '../core/challenge.js';
-import type { Decision, DecisionRequest } from '../core/pipeline/decision.js';
-import type { Principal } from '../core/principal.js';
-import type { ResourceServer } from '../core/resource-server.js';
+import type { AuditRequest, Decision, DecisionRequest, ErrorResponse, Principal, ResourceServer } from '../core/kernel/index.js';
 
 /** Where `protect()` leaves its per-request state for the `require*()` middleware after it. */
 export const AUTH_STATE = Symbol.for('zitadel-resource-server.express.state');

@@ -1,4 +1,4 @@
-import type { Principal } from '../core/principal.js';
+import type { Principal } from '../core/kernel/index.js';
 
 export { protect } from './protect.js';
 export type { ProtectOptions } from './protect.js';

@@ -1,9 +1,5 @@
-import { jsonLinesAuditSink } from '../core/audit.js';
-import { ResourceServerOptionsError } from '../core/errors.js';
-import { createRoute } from '../core/pipeline/route.js';
-import { createResourceServer } from '../core/resource-server.js';
-import type { ResourceServer } from '../core/resource-server.js';
-import type { ResourceServerOptions } from '../core/options.js';
+import { createResourceServer, createRoute, jsonLinesAuditSink, ResourceServerOptionsError } from '../core/kernel/index.js';
+import type { ResourceServer, ResourceServerOptions } from '../core/kernel/index.js';
 import { AUTH_STATE, decisionOf, decisionRequest, settleDecision } from './handler.js';
 import type { AuthState, ErrorMode, Middleware } from './handler.js';
 

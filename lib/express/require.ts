@@ -1,7 +1,6 @@
 import type { Request } from 'express';
-import { createRoute } from '../core/pipeline/route.js';
-import type { OrganizationSelector, RouteRule } from '../core/route-rule.js';
-import { ResourceServerOptionsError } from '../core/errors.js';
+import { createRoute, ResourceServerOptionsError } from '../core/kernel/index.js';
+import type { OrganizationSelector, RouteRule } from '../core/kernel/index.js';
 import { AUTH_STATE, decisionOf, settleDecision } from './handler.js';
 import type { Middleware, ProtectedRequest } from './handler.js';
 

@@ -1,7 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { ResourceServerOptionsError } from '../core/errors.js';
-import { writeMetadata } from '../core/resource-metadata.js';
-import type { ResourceServer } from '../core/resource-server.js';
+import { ResourceServerOptionsError, writeMetadata } from '../core/kernel/index.js';
+import type { ResourceServer } from '../core/kernel/index.js';
 import type { Middleware, ProtectedRequest } from './handler.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Principal } from '../core/principal.js';
+import type { Principal } from '../core/kernel/index.js';
 import type { RouteAuthConfig } from './route-config.js';
 
 export { resourceServer } from './plugin.js';

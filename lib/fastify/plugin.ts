@@ -1,10 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, onRequestHookHandler } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
-import { jsonLinesAuditSink } from '../core/audit.js';
-import { ResourceServerOptionsError } from '../core/errors.js';
-import type { ResourceServerOptions } from '../core/options.js';
-import { createResourceServer } from '../core/resource-server.js';
-import type { ResourceServer } from '../core/resource-server.js';
+import { createResourceServer, jsonLinesAuditSink, ResourceServerOptionsError } from '../core/kernel/index.js';
+import type { ResourceServer, ResourceServerOptions } from '../core/kernel/index.js';
 import { DECISION, SERVER, decisionRequest, settleDecision } from './request.js';
 import type { HeldRequest } from './request.js';
 import { resourceMetadataRoute } from './resource-metadata.js';

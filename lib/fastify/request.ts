@@ -1,9 +1,5 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import type { AuditRequest } from '../core/audit.js';
-import type { BearerRequest } from '../core/bearer.js';
-import type { ErrorResponse } from '../core/challenge.js';
-import type { Decision, DecisionRequest } from '../core/pipeline/decision.js';
-import type { ResourceServer } from '../core/resource-server.js';
+import type { AuditRequest, BearerRequest, Decision, DecisionRequest, ErrorResponse, ResourceServer } from '../core/kernel/index.js';
 
 /** The plugin's server, on every request it decided (for the `require*()` preHandlers). */
 export const SERVER = Symbol.for('zitadel-resource-server.fastify.server');

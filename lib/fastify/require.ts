@@ -1,8 +1,6 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import { ResourceServerOptionsError } from '../core/errors.js';
-import { createRoute } from '../core/pipeline/route.js';
-import type { OrganizationSelector, RouteRule } from '../core/route-rule.js';
-import { activeTokenRule, anyScopesRule, rolesRule, scopesRule } from '../core/rule-factory.js';
+import { activeTokenRule, anyScopesRule, createRoute, ResourceServerOptionsError, rolesRule, scopesRule } from '../core/kernel/index.js';
+import type { OrganizationSelector, RouteRule } from '../core/kernel/index.js';
 import { DECISION, SERVER, settleDecision } from './request.js';
 import type { HeldRequest } from './request.js';
 

@@ -1,7 +1,6 @@
 import type { RouteOptions } from 'fastify';
-import { ResourceServerOptionsError } from '../core/errors.js';
-import { METADATA_HEADERS } from '../core/resource-metadata.js';
-import type { ResourceServer } from '../core/resource-server.js';
+import { METADATA_HEADERS, ResourceServerOptionsError } from '../core/kernel/index.js';
+import type { ResourceServer } from '../core/kernel/index.js';
 
 /**
  * The RFC 9728 protected-resource metadata route (`GET /.well-known/oauth-protected-resource…`,

@@ -1,9 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import { ResourceServerOptionsError } from '../core/errors.js';
-import { createRoute } from '../core/pipeline/route.js';
-import type { Route } from '../core/pipeline/route.js';
-import type { OrganizationSelector, RouteRule } from '../core/route-rule.js';
-import { activeTokenRule, anyScopesRule, rolesRule, scopesRule } from '../core/rule-factory.js';
+import { activeTokenRule, anyScopesRule, createRoute, ResourceServerOptionsError, rolesRule, scopesRule } from '../core/kernel/index.js';
+import type { OrganizationSelector, Route, RouteRule } from '../core/kernel/index.js';
 
 /**
  * What a route asks of its callers, as `config: { auth: { … } }` in its route options.

@@ -1,5 +1,6 @@
 export { ResourceServerModule } from './resource-server.module.js';
 export { ResourceServerGuard } from './resource-server.guard.js';
+export { ResourceServerSubscriptionInterceptor } from './resource-server.subscriptions.js';
 export {
   Public,
   RequireScope,

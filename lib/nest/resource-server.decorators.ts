@@ -1,8 +1,7 @@
 import { SetMetadata, createParamDecorator } from '@nestjs/common';
-import { ResourceServerOptionsError } from '../core/errors.js';
+import { ResourceServerOptionsError } from '../core/kernel/index.js';
 import type { CustomDecorator, ExecutionContext } from '@nestjs/common';
-import type { Principal } from '../core/principal.js';
-import type { OrganizationSelector, RouteRule } from '../core/route-rule.js';
+import type { OrganizationSelector, Principal, RouteRule } from '../core/kernel/index.js';
 import { AUDIT_ALLOWED, AUTHENTICATED_ROUTE, PUBLIC_ROUTE, ROUTE_RULES } from './resource-server.constants.js';
 import { principalOf } from './resource-server.request.js';
 

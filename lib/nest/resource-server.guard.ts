@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
-import type { Decision } from '../core/pipeline/decision.js';
-import type { ResourceServer } from '../core/resource-server.js';
+import type { Decision, ResourceServer } from '../core/kernel/index.js';
 import { RESOURCE_SERVER } from './resource-server.constants.js';
 import type { PlatformRequest } from './resource-server.request.js';
 import { RouteCache } from './resource-server.route-policy.js';
 import { contextAccess, keepPrincipal } from './contexts/index.js';
 import type { ContextAccess } from './contexts/index.js';
+import { keepSubscriptionDecision } from './contexts/graphql-subscription.js';
 
 /**
  * The global guard `ResourceServerModule` installs: every route needs a valid bearer token
@@ -48,6 +48,7 @@ function conclude(context: ExecutionContext, access: ContextAccess, type: string
   if (decision.outcome === 'refuse') return access.refuse(context, decision);
   const holder = access.holder(context);
   keepPrincipal(holder, decision.principal);
+  if (type === 'graphql') keepSubscriptionDecision(context, decision);
   if (type === 'http') (holder as PlatformRequest).auth = decision.principal;
   return true;
 }

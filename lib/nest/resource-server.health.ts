@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import type { ResourceServerHealth } from '../core/operations/health.js';
-import type { ResourceServer } from '../core/resource-server.js';
+import type { ResourceServer, ResourceServerHealth } from '../core/kernel/index.js';
 import { RESOURCE_SERVER } from './resource-server.constants.js';
 
 /** The parts of `@nestjs/terminus` (11 and 12) used here, typed locally: it stays an optional peer. */

@@ -1,6 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { ResourceServerOptions } from '../core/options.js';
-import type { PrefetchOption } from '../core/operations-options.js';
+import type { PrefetchOption, ResourceServerOptions } from '../core/kernel/index.js';
 
 /** Options of `ResourceServerModule.forRoot()`: those of `createResourceServer()`, plus `policy`. */
 export interface ResourceServerModuleOptions extends ResourceServerOptions {

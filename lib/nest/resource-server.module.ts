@@ -1,15 +1,14 @@
 import { Inject, Logger, Module, RequestMethod } from '@nestjs/common';
 import type { DynamicModule, MiddlewareConsumer, NestModule, OnModuleInit, Provider } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { writeMetadata } from '../core/resource-metadata.js';
-import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
-import type { AuditEvent, AuditSink } from '../core/audit.js';
-import { ResourceServerOptionsError } from '../core/errors.js';
-import { resolvePrefetch } from '../core/operations-options.js';
-import { createResourceServer } from '../core/resource-server.js';
-import type { ResourceServer } from '../core/resource-server.js';
+import { createResourceServer, resolvePrefetch, ResourceServerOptionsError, writeMetadata } from '../core/kernel/index.js';
+import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { AuditEvent, AuditSink, ResourceServer } from '../core/kernel/index.js';
 import { RESOURCE_SERVER } from './resource-server.constants.js';
 import { ResourceServerGuard } from './resource-server.guard.js';
+import { ResourceServerSubscriptionInterceptor } from './resource-server.subscriptions.js';
 import { ResourceServerHealthIndicator } from './resource-server.health.js';
 import { RoutePolicyInspector } from './resource-server.policy.js';
 import {
@@ -46,6 +45,31 @@ function nestLoggerAuditSink(): AuditSink {
 // useExisting, not useClass: the global guard is the module's ResourceServerGuard provider,
 // so Test.createTestingModule(...).overrideProvider(ResourceServerGuard) replaces it in tests.
 const globalGuard: Provider = { provide: APP_GUARD, useExisting: ResourceServerGuard };
+
+// Ends GraphQL subscriptions whose decision no longer holds (token expired or revoked). Nest
+// runs a global interceptor on every call, so it is installed only in apps that can have
+// GraphQL subscriptions at all (where @nestjs/graphql resolves).
+const subscriptionInterceptor: Provider = { provide: APP_INTERCEPTOR, useClass: ResourceServerSubscriptionInterceptor };
+
+/**
+ * Whether the app can load `@nestjs/graphql`, looked up from the app's directory and from its
+ * main script's (not with `import.meta`: Jest's CommonJS transform of this package would choke
+ * on it). A package that is there but exports no `require` entry counts as installed. Should
+ * both lookups miss in an app that has restricted subscriptions, RoutePolicyInspector refuses
+ * to start: a subscription never streams unchecked.
+ */
+function graphqlInstalled(): boolean {
+  const bases = [join(process.cwd(), 'package.json'), process.argv[1]].filter((base): base is string => typeof base === 'string' && base !== '');
+  for (const base of bases) {
+    try {
+      createRequire(base).resolve('@nestjs/graphql');
+      return true;
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ERR_PACKAGE_PATH_NOT_EXPORTED') return true;
+    }
+  }
+  return false;
+}
 
 /**
  * Protects every route of the application: importing it installs `ResourceServerGuard`
@@ -105,6 +129,8 @@ export class ResourceServerModule extends ConfigurableModuleClass implements Nes
 }
 
 function withGuard(module: DynamicModule, install: boolean | undefined): DynamicModule {
-  if (install === false) return module;
-  return { ...module, providers: [...(module.providers ?? []), globalGuard] };
+  // The interceptor acts only on subscriptions ResourceServerGuard allowed, so it is installed
+  // with `globalGuard: false` too: a guard applied by hand (@UseGuards) ends its streams as well.
+  const installed = [...(install === false ? [] : [globalGuard]), ...(graphqlInstalled() ? [subscriptionInterceptor] : [])];
+  return { ...module, providers: [...(module.providers ?? []), ...installed] };
 }

@@ -1,8 +1,10 @@
 import { Inject, Injectable, RequestMethod } from '@nestjs/common';
 import type { OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
-import { ResourceServerOptionsError } from '../core/errors.js';
+import { ResourceServerOptionsError } from '../core/kernel/index.js';
 import { readRoutePolicy } from './resource-server.route-policy.js';
+import { RESOURCE_SERVER } from './resource-server.constants.js';
+import { subscriptionsGuarded } from './resource-server.subscriptions.js';
 import { RESOURCE_SERVER_OPTIONS } from './resource-server.module-definition.js';
 import type { ResourceServerModuleOptions } from './resource-server.module-definition.js';
 
@@ -73,6 +75,7 @@ export class RoutePolicyInspector implements OnModuleInit {
     @Inject(MetadataScanner) private readonly scanner: MetadataScanner,
     @Inject(RESOURCE_SERVER_OPTIONS) private readonly options: ResourceServerModuleOptions,
     @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
+    @Inject(RESOURCE_SERVER) private readonly server: object,
   ) {}
 
   onModuleInit(): void {
@@ -93,6 +96,17 @@ export class RoutePolicyInspector implements OnModuleInit {
         `these GraphQL field resolvers have requirements that would never be enforced: Nest runs no guards on @ResolveField methods ` +
           `unless GraphQLModule.forRoot({ fieldResolverEnhancers: ['guards'] }) is set. Set it, or move the requirement to the query:\n` +
           unguarded.map((r) => `  ${r.path} (${r.controller}.${r.handler})`).join('\n'),
+      );
+    }
+    // A subscription outlives the request that started it: only the interceptor ends it when
+    // its token expires or is revoked. Installed with the global guard where @nestjs/graphql
+    // resolves from the app's directory; if that lookup missed, say so rather than stream on.
+    const streams = entries.filter((e) => e.method === 'Subscription' && e.access !== 'public');
+    if (streams.length > 0 && !subscriptionsGuarded(this.server)) {
+      throw new ResourceServerOptionsError(
+        `these GraphQL subscriptions need ResourceServerSubscriptionInterceptor, which ends them when their token expires or is revoked, ` +
+          `and it is not installed; add { provide: APP_INTERCEPTOR, useClass: ResourceServerSubscriptionInterceptor } to a module's providers:\n` +
+          streams.map((r) => `  Subscription.${r.path} (${r.controller}.${r.handler})`).join('\n'),
       );
     }
     if (this.options.policy !== 'explicit') return;

@@ -1,10 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import type { ExecutionContext } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import type { AuditRequest } from '../core/audit.js';
-import type { BearerRequest } from '../core/bearer.js';
-import type { ErrorResponse } from '../core/challenge.js';
-import type { Principal } from '../core/principal.js';
+import type { AuditRequest, BearerRequest, ErrorResponse, Principal } from '../core/kernel/index.js';
 import { heldPrincipal, holderOf } from './contexts/holder.js';
 
 /** An Express request, or a Fastify request (with its Node request in `raw`). */

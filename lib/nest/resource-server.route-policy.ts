@@ -1,6 +1,5 @@
-import type { RouteRule } from '../core/route-rule.js';
-import { createRoute } from '../core/pipeline/route.js';
-import type { Route } from '../core/pipeline/route.js';
+import type { Route, RouteRule } from '../core/kernel/index.js';
+import { createRoute } from '../core/kernel/index.js';
 import { AUDIT_ALLOWED, AUTHENTICATED_ROUTE, PUBLIC_ROUTE, ROUTE_RULES } from './resource-server.constants.js';
 
 /** A route's policy as its decorators say it: what the guard enforces and the report shows. */

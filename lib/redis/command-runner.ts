@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { StoreHealth } from '../core/operations/health.js';
+import type { StoreHealth } from '../core/kernel/index.js';
 import { RedisUnavailableError } from './errors.js';
 
 /** States in which a command would wait for a reconnection: refused at once instead. */

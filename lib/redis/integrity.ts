@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { describeValue, fail } from '../core/option-checks.js';
+import { describeValue, fail } from '../core/kernel/index.js';
 
 /** Shortest accepted secret, in bytes (the output size of SHA-256). */
 export const MIN_SECRET_BYTES = 32;

@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis';
-import { consoleLogger } from '../core/logger.js';
-import type { Logger } from '../core/logger.js';
-import { describeValue, fail, integerOption } from '../core/option-checks.js';
+import { consoleLogger, describeValue, fail, integerOption } from '../core/kernel/index.js';
+import type { Logger } from '../core/kernel/index.js';
 
 export { fail, integerOption };
 

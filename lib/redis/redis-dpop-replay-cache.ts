@@ -1,8 +1,6 @@
-import type { DpopReplayCache } from '../core/dpop.js';
-import { ThrottledLog } from '../core/logger.js';
-import { hashToken } from '../core/token-hash.js';
+import type { DpopReplayCache } from '../core/kernel/index.js';
+import { checkKeys, hashToken, ThrottledLog } from '../core/kernel/index.js';
 import { describeError, RedisCommandRunner } from './command-runner.js';
-import { checkKeys } from '../core/option-checks.js';
 import { CONNECTION_KEYS, resolveConnection } from './options.js';
 import type { RedisConnectionOptions } from './options.js';
 

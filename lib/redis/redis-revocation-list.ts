@@ -1,10 +1,7 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import { ThrottledLog } from '../core/logger.js';
-import { checkKeys } from '../core/option-checks.js';
-import { revocationEntry } from '../core/revocation.js';
-import type { StoreHealth } from '../core/operations/health.js';
-import type { RevocationCheck, RevocationList, RevocationTarget } from '../core/revocation.js';
+import { checkKeys, revocationEntry, ThrottledLog } from '../core/kernel/index.js';
+import type { RevocationCheck, RevocationList, RevocationTarget, StoreHealth } from '../core/kernel/index.js';
 import { describeError, RedisCommandRunner } from './command-runner.js';
 import { CONNECTION_KEYS, fail, integerOption, resolveConnection } from './options.js';
 import type { RedisConnectionOptions } from './options.js';

@@ -1,9 +1,6 @@
 import { LRUCache } from 'lru-cache';
-import type { CachedIntrospection } from '../core/introspection/introspector.js';
-import { ThrottledLog } from '../core/logger.js';
-import type { StoreHealth } from '../core/operations/health.js';
-import type { TokenCache } from '../core/token-cache.js';
-import { checkKeys } from '../core/option-checks.js';
+import type { CachedIntrospection, StoreHealth, TokenCache } from '../core/kernel/index.js';
+import { checkKeys, ThrottledLog } from '../core/kernel/index.js';
 import { describeError, RedisCommandRunner } from './command-runner.js';
 import { EntrySigner, resolveSecret } from './integrity.js';
 import type { RedisSecret } from './integrity.js';

@@ -1,4 +1,4 @@
-import type { Principal } from '../core/principal.js';
+import type { Principal } from '../core/kernel/index.js';
 
 /** What {@link createTestPrincipal} takes: any field of a principal, and roles as a list. */
 export type TestPrincipalFields = Partial<Omit<Principal, 'roles'>> & {

@@ -2,7 +2,7 @@
  * Key rotation and outages while requests are in flight: hundreds of concurrent requests,
  * the issuer rotating (or dropping) keys or going down in the middle. No answer may be a
  * 500; valid tokens are never refused with 401/403; a 503 only where the issuer is needed
- * and unavailable; every auth decision within the timeout (+2 s).
+ * and unavailable; every answer within the timeout (+1 s).
  */
 import { createTestIssuer } from '../../lib/testing/index.js';
 import type { TestIssuer } from '../../lib/testing/index.js';
@@ -22,12 +22,11 @@ describe('key rotation and outages under load (Express)', () => {
   let offset = 0;
   const now = () => Date.now() + offset;
   const warnings: string[] = [];
-  /** How long each auth decision took (its audit event's durationMs), issuer calls included. */
-  const decisionMs: number[] = [];
+  let decisionMs: number[] = [];
 
   async function start(extra: Partial<ResourceServerOptions> = {}) {
     offset = 0;
-    decisionMs.length = 0;
+    decisionMs = [];
     issuer = await createTestIssuer({ now, keys: await testKeys() });
     app = await startApp('express', {
       issuer: issuer.issuer,
@@ -35,7 +34,9 @@ describe('key rotation and outages under load (Express)', () => {
       timeout: TIMEOUT_MS,
       now,
       logger: { warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
-      audit: (event) => decisionMs.push(event.durationMs),
+      audit: (event) => {
+        decisionMs.push(event.durationMs);
+      },
       // This suite is about rotation and outages under load, not the introspection bounds
       // (test/core/introspection/amplification.test.ts): let 200 new tokens at once through.
       introspection: { auth: { type: 'client_secret_basic', ...issuer.introspectionClient }, maxConcurrent: 256, maxNewPerSecond: 100_000 },
@@ -58,18 +59,15 @@ describe('key rotation and outages under load (Express)', () => {
   }
 
   /**
-   * No request waited for a hung or refused issuer beyond the timeout: every auth decision
-   * so far (from the adapter handing the request to the pipeline to its audit event, issuer
-   * calls included) took at most the timeout plus 2 s of slack, and every answer came.
-   * Measured on the decision, not at the client: the client's view also holds the burst's
-   * own queueing (up to 600 fresh TCP connections in this one process), which grows with
-   * whatever else shares the CPU (a second Jest worker, other jobs) and says nothing about
-   * the issuer calls (seen: 3 s at the client for decisions of at most 0.6 s, under load).
+   * No request waited for a hung or refused issuer beyond the timeout (+1 s), measured where
+   * the wait happens: each decision's own duration, from its audit event (from the moment
+   * the server started on the request to its answer). What the client sees on top of that
+   * is the burst itself (hundreds of fresh TCP connections queued on one core), which says
+   * nothing about the issuer's timeout; it only has to finish.
    */
   function expectInTime(answers: readonly Sent[]): void {
-    expect(answers.every((answer) => answer.status > 0)).toBe(true);
-    expect(decisionMs.length).toBeGreaterThan(0);
-    expect(Math.max(...decisionMs)).toBeLessThan(TIMEOUT_MS + 2000);
+    expect(decisionMs.length).toBeGreaterThanOrEqual(answers.length);
+    expect(Math.max(...decisionMs)).toBeLessThan(TIMEOUT_MS + 1000);
   }
 
   it('rotates keys while 200 concurrent requests run: the new kid is picked up, dropped keys end in 401, never a 5xx', async () => {

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { InvalidTokenError } from '../../lib/core/errors.js';
-import { classifyToken } from '../../lib/core/token-kind.js';
+import { canonicalBase64url, classifyToken } from '../../lib/core/token-kind.js';
 import type { ClassifiedToken } from '../../lib/core/token-kind.js';
 import { b64token, jsonValue, RUNS } from './support/arbitraries.js';
 
@@ -75,5 +75,39 @@ describe('classifyToken (property)', () => {
       }),
       { numRuns: RUNS },
     );
+  });
+});
+
+describe('canonicalBase64url (the check behind "only the canonical spelling is accepted")', () => {
+  // The definition: decoding and re-encoding gives the same string back (what the check
+  // did before it stopped copying every segment twice).
+  const roundTrips = (segment: string): boolean => /^[A-Za-z0-9_-]*$/.test(segment) && Buffer.from(segment, 'base64url').toString('base64url') === segment;
+  const alphabet = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/ .'.split(''));
+
+  it('agrees with a decode/encode round trip on any string, of any length', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: alphabet, maxLength: 40 }), (segment) => {
+        expect(canonicalBase64url(segment, 0, segment.length)).toBe(roundTrips(segment));
+      }),
+      { numRuns: RUNS * 20 },
+    );
+  });
+
+  it('agrees inside a longer string (start and end offsets)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: alphabet, maxLength: 12 }), fc.string({ unit: alphabet, maxLength: 30 }), fc.string({ unit: alphabet, maxLength: 12 }), (before, segment, after) => {
+        const token = `${before}.${segment}.${after}`;
+        expect(canonicalBase64url(token, before.length + 1, before.length + 1 + segment.length)).toBe(roundTrips(segment));
+      }),
+      { numRuns: RUNS * 10 },
+    );
+  });
+
+  it('refuses the spellings jose tolerates: padding, non-zero unused bits', () => {
+    const canonical = Buffer.from('hi!?').toString('base64url'); // 'aGkhPw' (6 chars: 2 unused bits… of the tail)
+    expect(canonicalBase64url(canonical, 0, canonical.length)).toBe(true);
+    expect(canonicalBase64url(`${canonical}==`, 0, canonical.length + 2)).toBe(false);
+    const bumped = `${canonical.slice(0, -1)}x`; // 'w' → 'x': a low bit set
+    expect(canonicalBase64url(bumped, 0, bumped.length)).toBe(false);
   });
 });

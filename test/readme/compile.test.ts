@@ -2,6 +2,10 @@
  * Every TypeScript block of the README compiles, under the project's strict settings, as a
  * user would paste it: imported by package name (mapped to lib/), with the imports and
  * values a fragment takes for granted (see snippet-context.ts).
+ *
+ * Blocks fenced ```ts recipe=<app>/<file> are files of the testing recipes' apps (they import
+ * their neighbours): they are left out here, compiled in their own apps by the packaging smoke
+ * test (scripts/smoke/recipes.mjs), and readme.test.ts checks that they are those files verbatim.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -110,6 +114,12 @@ describe('README code blocks and TSDoc examples', () => {
 
   it('are there', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it('leave out only the recipe blocks (```ts recipe=…), which the smoke test compiles in their apps', () => {
+    const fences = readFileSync(`${root}README.md`, 'utf8').split('\n').filter((line) => /^```\s*(ts|typescript|tsx|mts|cts)\b/i.test(line));
+    expect(fences.filter((line) => line !== '```ts' && !/^```ts recipe=\S+$/.test(line))).toEqual([]);
+    expect(fences.filter((line) => line.startsWith('```ts recipe=')).length).toBeGreaterThanOrEqual(1);
   });
 
   it('compile under the strict settings', async () => {

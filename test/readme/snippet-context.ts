@@ -46,6 +46,8 @@ declare global {
   const req: Request;
   const res: Response;
   const handler: RequestHandler;
+  const decision: import('zitadel-resource-server').Decision;
+  const stream: { end(): void };
   const app: Express & INestApplication;
   class AppModule {}
 }

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { signJwtAssertion } from '../kernel/jwt-assertion.js';
 import type { LoadedApplicationKey } from './key-file.js';
 
 /** An introspection request before it is sent: client authentication decorates it. */
@@ -26,22 +25,12 @@ export function clientSecretBasic(clientId: string, clientSecret: string): Clien
 }
 
 /**
- * `private_key_jwt` (RFC 7523) with a ZITADEL API-application key: a short-lived RS256
- * assertion, `kid` = keyId, `iss` = `sub` = clientId, `aud` = issuer, a fresh `jti` each
- * time (issuers may refuse a replayed assertion).
+ * `private_key_jwt` (RFC 7523 §2.2) with a ZITADEL API-application key: the assertion of
+ * {@link signJwtAssertion} with `iss` = `sub` = the application's client id.
  */
 export function privateKeyJwt(key: LoadedApplicationKey, audience: string, now: () => number): ClientAuth {
   return async (request) => {
-    const iat = Math.floor(now() / 1000);
-    const assertion = await new SignJWT({})
-      .setProtectedHeader({ alg: 'RS256', kid: key.keyId })
-      .setIssuer(key.clientId)
-      .setSubject(key.clientId)
-      .setAudience(audience)
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + 60)
-      .setJti(randomUUID())
-      .sign(key.privateKey);
+    const assertion = await signJwtAssertion({ keyId: key.keyId, privateKey: key.privateKey, subject: key.clientId, audience, now });
     request.form.set('client_assertion_type', ASSERTION_TYPE);
     request.form.set('client_assertion', assertion);
   };

@@ -1,7 +1,6 @@
-import { createPrivateKey } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { ResourceServerOptionsError } from '../errors.js';
+import { readZitadelKeyFile } from '../kernel/zitadel-key-file.js';
+import type { LoadedZitadelKey } from '../kernel/zitadel-key-file.js';
 
 /**
  * A ZITADEL API-application key file, as downloaded from the console
@@ -16,47 +15,21 @@ export interface ApplicationKeyFile {
 }
 
 /** The parts of a key file the client assertion needs, with the key imported. */
-export interface LoadedApplicationKey {
-  readonly keyId: string;
-  readonly clientId: string;
-  readonly privateKey: KeyObject;
-}
+export type LoadedApplicationKey = LoadedZitadelKey<'clientId'>;
+
+const APPLICATION_KEY = {
+  type: 'application',
+  label: 'API application key file',
+  idField: 'clientId',
+  otherTypes: { serviceaccount: 'this is a service user key; introspection needs the key of an API application' },
+} as const;
 
 /**
  * Reads and checks an application key file (an object, or a path to the JSON file).
  * Throws {@link ResourceServerOptionsError} naming what is wrong — never the key.
  */
 export function loadApplicationKey(source: ApplicationKeyFile | string, option: string): LoadedApplicationKey {
-  let file: unknown = source;
-  if (typeof source === 'string') {
-    try {
-      file = JSON.parse(readFileSync(source, 'utf8'));
-    } catch (cause) {
-      const reason = (cause as { code?: string }).code ?? 'not valid JSON';
-      throw new ResourceServerOptionsError(`"${option}" could not be read from ${source} (${reason})`);
-    }
-  }
-  const value = file as Partial<Record<keyof ApplicationKeyFile, unknown>> | null;
-  if (value === null || typeof value !== 'object') {
-    throw new ResourceServerOptionsError(`"${option}" must be a ZITADEL application key file (object or path)`);
-  }
-  if (value.type !== 'application') {
-    const hint = value.type === 'serviceaccount' ? ': this is a service user key; introspection needs the key of an API application' : '';
-    throw new ResourceServerOptionsError(`"${option}" must have "type": "application"${hint}`);
-  }
-  for (const field of ['keyId', 'key', 'clientId'] as const) {
-    if (typeof value[field] !== 'string' || value[field] === '') {
-      throw new ResourceServerOptionsError(`"${option}" is missing "${field}"`);
-    }
-  }
-  let privateKey: KeyObject;
-  try {
-    privateKey = createPrivateKey(value.key as string);
-  } catch {
-    throw new ResourceServerOptionsError(`"${option}.key" is not a PEM private key`);
-  }
-  if (privateKey.asymmetricKeyType !== 'rsa') {
-    throw new ResourceServerOptionsError(`"${option}.key" must be an RSA key`);
-  }
-  return { keyId: value.keyId as string, clientId: value.clientId as string, privateKey };
+  return readZitadelKeyFile(source, option, APPLICATION_KEY, (message) => {
+    throw new ResourceServerOptionsError(message);
+  });
 }

@@ -1,4 +1,4 @@
-import { IssuerUnavailableError } from '../errors.js';
+import { IssuerUnavailableError, ResourceServerOptionsError } from '../errors.js';
 import type { ThrottledLog } from '../logger.js';
 import type { ResolvedOptions } from '../options.js';
 import type { TrustedIssuer } from '../trusted-issuer.js';
@@ -27,7 +27,7 @@ export class Readiness {
 
   /** See `ResourceServer.ready`. */
   async ready(options: ReadyOptions = {}): Promise<ResourceServerHealth> {
-    if (options === null || typeof options !== 'object') throw new TypeError('ready() takes { throwOnError?: boolean }');
+    if (options === null || typeof options !== 'object') throw new ResourceServerOptionsError('ready() takes { throwOnError?: boolean }');
     await Promise.all(this.issuers.map((issuer) => issuer.warmUp()));
     const health = this.health();
     if (health.ready) return health;

@@ -1,6 +1,6 @@
 import { toErrorResponse } from '../challenge.js';
 import type { ChallengeOptions } from '../challenge.js';
-import { AuthError, IssuerUnavailableError } from '../errors.js';
+import { AuthError, IssuerUnavailableError, ResourceServerOptionsError } from '../errors.js';
 import { authorizeRoute } from './authorize-route.js';
 import { checkBinding } from './check-binding.js';
 import { checkRevocation } from './check-revocation.js';
@@ -39,7 +39,7 @@ export class DecisionPipeline {
    * a `refuse` decision (503 for anything unexpected, failing closed).
    */
   decide<Input>(request: DecisionRequest<Input>, route: Route<Input>): Decision | Promise<Decision> {
-    return this.#start(new DecisionState(request as DecisionRequest, route as Route, performance.now()), 0);
+    return this.#start(new DecisionState(request as DecisionRequest, route as Route, performance.now(), this), 0);
   }
 
   /**
@@ -47,8 +47,13 @@ export class DecisionPipeline {
    * checks made, not the request.
    */
   detach(decision: Decision): Decision {
-    if (!(decision instanceof DecisionState)) throw new TypeError('detach() takes a decision returned by decide() of the same resource server');
-    return asDecision(decision.copy({ http: { headers: {} } }));
+    if (!(decision instanceof DecisionState) || decision.owner !== this) throw new ResourceServerOptionsError('detach() takes a decision returned by decide() of the same resource server');
+    // A snapshot of the request view, not the request: an opaque token's issuer may be chosen
+    // by its headers or URL (`opaqueTokenIssuer`), so a later authorize() must see them again
+    // (without them a tenant's token would go to a default tenant's issuer); keeping the
+    // request itself would keep its socket alive.
+    const { headers, url, originalUrl } = decision.request.http;
+    return asDecision(decision.copy({ http: { headers: { ...headers }, url, originalUrl } }));
   }
 
   /**
@@ -57,7 +62,7 @@ export class DecisionPipeline {
    * With `copy`, the earlier decision stays as it was and a new one is made.
    */
   refine<Input>(previous: Decision, route: Route<Input>, copy = false): Decision | Promise<Decision> {
-    if (!(previous instanceof DecisionState)) throw new TypeError('refine() takes a decision returned by decide() of the same resource server');
+    if (!(previous instanceof DecisionState) || previous.owner !== this) throw new ResourceServerOptionsError('refine() takes a decision returned by decide() of the same resource server');
     const state = copy ? previous.copy() : previous;
     if (state.outcome === 'refuse') return asDecision(state);
     state.route = combineRoutes(state.route, route as Route);
@@ -68,6 +73,24 @@ export class DecisionPipeline {
       return this.#start(state, 0);
     }
     return this.#start(state, copy ? TOKEN_STEPS : ROUTE_STEPS);
+  }
+
+  /**
+   * Decides again on a request allowed before, for a stream that outlives it (a GraphQL
+   * subscription, a WebSocket connection): the token's expiry, revocation and binding, and
+   * the route's rules, on a copy of the earlier decision. An allow records nothing (no new
+   * request came); a refusal is recorded like any other.
+   */
+  recheck(previous: Decision): Decision | Promise<Decision> {
+    if (!(previous instanceof DecisionState) || previous.owner !== this) throw new ResourceServerOptionsError('recheck() takes a decision returned by decide() of the same resource server');
+    if (previous.outcome !== 'allow') throw new ResourceServerOptionsError('recheck() takes an allowed decision');
+    // The same request view: a token's issuer may be chosen by it (`opaqueTokenIssuer` reads
+    // a tenant header or the Host), and a refusal's audit event names the stream's route.
+    // Without it an opaque token would be re-routed (to a default tenant's issuer: another
+    // tenant's token sent there) or refused. The copy lives only as long as this check.
+    const state = previous.copy();
+    state.quiet = true;
+    return this.#start(state, TOKEN_STEPS);
   }
 
   #start(state: DecisionState, from: number): Decision | Promise<Decision> {
@@ -125,6 +148,7 @@ export class DecisionPipeline {
    * decision records its own outcome.
    */
   #allowed(state: DecisionState): void {
+    if (state.quiet) return;
     if (!state.route.open || state.settled) {
       state.auditPending = false;
       this.recorder.record(state);

@@ -41,11 +41,15 @@ export class DecisionState {
   settled = false;
   /** A decision on this state is running (a refine waiting for I/O). */
   running = false;
+  /** A re-check of a long-lived stream: an allow changes nothing and records nothing; a refusal is recorded. */
+  quiet = false;
 
   constructor(
     readonly request: DecisionRequest,
     public route: Route,
     public startedAt: number,
+    /** The pipeline that made this state: only it may refine, copy or detach it. */
+    readonly owner: object,
   ) {}
 
   /** The access token, once read (the raw string: it stays inside the pipeline). */
@@ -70,7 +74,7 @@ export class DecisionState {
    * does not keep the request alive).
    */
   copy(request: DecisionRequest = this.request): DecisionState {
-    const copy = new DecisionState(request, this.route, performance.now());
+    const copy = new DecisionState(request, this.route, performance.now(), this.owner);
     copy.outcome = this.outcome;
     copy.principal = this.principal;
     copy.#token = this.#token;

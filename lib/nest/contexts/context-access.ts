@@ -1,7 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { BearerRequest } from '../../core/bearer.js';
-import type { ErrorResponse } from '../../core/challenge.js';
-import type { DecisionRequest, RefuseDecision } from '../../core/pipeline/decision.js';
+import type { BearerRequest, DecisionRequest, ErrorResponse, RefuseDecision } from '../../core/kernel/index.js';
 
 /**
  * What the guard needs from one kind of execution context. It translates, it decides

@@ -1,7 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import type { AuditRequest } from '../../core/audit.js';
-import type { DecisionRequest, RefuseDecision } from '../../core/pipeline/decision.js';
+import type { AuditRequest, DecisionRequest, RefuseDecision } from '../../core/kernel/index.js';
 import { bearerRequest, httpRefusal, writeHeaders } from '../resource-server.request.js';
 import type { HeaderWriter, PlatformRequest } from '../resource-server.request.js';
 import type { ContextAccess } from './context-access.js';
@@ -48,12 +47,29 @@ export const graphqlAccess: ContextAccess = {
   refuse(context: ExecutionContext, decision: RefuseDecision): never {
     const value = context.getArgByIndex<GraphqlContextValue | undefined>(2);
     writeHeaders(value?.res ?? value?.reply ?? httpRequestOf(context)?.res, decision.response.headers);
-    const refusal = httpRefusal(decision.response, decision.error);
-    // Apollo uses the exception's message as the GraphQL error's message.
-    refusal.message = decision.response.body.error_description;
-    throw refusal;
+    throw graphqlRefusal(decision);
   },
 };
+
+/** Apollo's codes for the refusal statuses (README "GraphQL, microservices, WebSockets"). */
+const CODES: Readonly<Record<number, string>> = { 400: 'BAD_REQUEST', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN' };
+
+/**
+ * A refusal as a GraphQL error: an `HttpException` whose message is the description and
+ * whose `extensions` carry the code and the refusal body. Apollo formats HTTP operations the
+ * same way from the exception; graphql-ws (subscriptions) passes the thrown error's
+ * `extensions` on as they are, so WebSocket clients get the same `code` and `originalError`.
+ */
+export function graphqlRefusal(decision: RefuseDecision): Error {
+  const refusal = httpRefusal(decision.response, decision.error) as Error & { extensions?: Record<string, unknown> };
+  refusal.message = decision.response.body.error_description;
+  refusal.extensions = {
+    code: CODES[decision.response.status] ?? 'INTERNAL_SERVER_ERROR',
+    status: decision.response.status,
+    originalError: { ...decision.response.body },
+  };
+  return refusal;
+}
 
 function httpRequestOf(context: ExecutionContext): GraphqlHttpRequest | undefined {
   const value = context.getArgByIndex<GraphqlContextValue | undefined>(2);

@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { Principal } from '../../core/principal.js';
+import type { Principal } from '../../core/kernel/index.js';
 
 /**
  * Principals of non-HTTP calls, keyed by the object that lives exactly as long as the call

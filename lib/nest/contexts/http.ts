@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { DecisionRequest, RefuseDecision } from '../../core/pipeline/decision.js';
+import type { DecisionRequest, RefuseDecision } from '../../core/kernel/index.js';
 import { auditRequest, fastBearerRequest, httpRefusal, httpRequest, writeHeaders } from '../resource-server.request.js';
 import type { HeaderWriter, PlatformRequest } from '../resource-server.request.js';
 import type { ContextAccess } from './context-access.js';

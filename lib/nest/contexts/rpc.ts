@@ -1,8 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { AuditRequest } from '../../core/audit.js';
-import type { BearerRequest } from '../../core/bearer.js';
-import type { ErrorResponse } from '../../core/challenge.js';
-import type { DecisionRequest, RefuseDecision } from '../../core/pipeline/decision.js';
+import type { AuditRequest, BearerRequest, DecisionRequest, ErrorResponse, RefuseDecision } from '../../core/kernel/index.js';
 import type { ContextAccess, RefusalBody } from './context-access.js';
 import { carrierValues, refusalBody, requestIdOf, transportRequest } from './context-access.js';
 import { holderOf } from './holder.js';

@@ -1,8 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import type { AuditRequest } from '../../core/audit.js';
-import type { BearerRequest } from '../../core/bearer.js';
-import type { DecisionRequest, RefuseDecision } from '../../core/pipeline/decision.js';
+import type { AuditRequest, BearerRequest, DecisionRequest, RefuseDecision } from '../../core/kernel/index.js';
 import type { ContextAccess, RefusalBody } from './context-access.js';
 import { refusalBody, requestIdOf, transportRequest } from './context-access.js';
 import { holderOf } from './holder.js';

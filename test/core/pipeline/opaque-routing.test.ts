@@ -38,3 +38,31 @@ describe('opaque tokens without introspection', () => {
     expect(calls).toBe(0);
   });
 });
+
+describe('an opaque token routed by the request (opaqueTokenIssuer), decided again later', () => {
+  it('authorize() after authenticate(request) asks the same tenant\'s issuer, never the other one', async () => {
+    const { createTestIssuer } = await import('../../../lib/testing/index.js');
+    const tenantA = await createTestIssuer({ keys: 'shared', projectId: 'project-a', audience: 'project-a', introspectionClient: { clientId: 'api-a', clientSecret: 'a' } });
+    const tenantB = await createTestIssuer({ keys: 'shared', projectId: 'project-b', audience: 'project-b', introspectionClient: { clientId: 'api-b', clientSecret: 'b' } });
+    try {
+      const rs = createResourceServer({
+        issuers: [tenantA, tenantB].map((tenant) => ({
+          issuer: tenant.issuer,
+          audience: tenant.projectId,
+          projectId: tenant.projectId,
+          introspection: { auth: { type: 'client_secret_basic' as const, ...tenant.introspectionClient } },
+        })),
+        // Tenant A is the default: a request without the header goes there.
+        opaqueTokenIssuer: ({ request }) => (request.headers['x-tenant'] === 'b' ? tenantB.issuer : tenantA.issuer),
+        logger: { warn: () => undefined, error: () => undefined },
+      });
+      const token = tenantB.mintOpaque(tenantB.roleClaims(['orders.read']));
+      const caller = await rs.authenticate({ headers: { authorization: `Bearer ${token}`, 'x-tenant': 'b' } });
+      tenantA.resetCounts();
+      await expect(rs.authorize(caller, { roles: [{ anyOf: ['orders.read'] }] })).resolves.toMatchObject({ subject: caller.subject, issuer: tenantB.issuer });
+      expect(tenantA.requests.introspection).toBe(0);
+    } finally {
+      await Promise.all([tenantA.close(), tenantB.close()]);
+    }
+  });
+});
