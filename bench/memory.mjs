@@ -1,5 +1,6 @@
 // Memory step (child process, run with --expose-gc): verifies N distinct JWTs through
-// createResourceServer(...).authenticate with jwtCacheMax ≥ N and reports the RSS (and heap)
+// createResourceServer(...).decide — what the Express, Nest and Fastify adapters call — with
+// jwtCacheMax ≥ N and reports the RSS (and heap)
 // growth the verified-token cache causes.
 //
 //   node --expose-gc bench/memory.mjs <tokens.txt>      (tokens from bench/mint-tokens.mjs)
@@ -9,7 +10,7 @@
 // package keeps it — as it would be in a server, where the token arrives in a request.
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createResourceServer } from '../dist/index.js';
+import { createResourceServer, createRoute } from '../dist/index.js';
 
 const file = process.argv[2];
 if (!file || typeof globalThis.gc !== 'function') throw new Error('usage: node --expose-gc bench/memory.mjs <tokens.txt>');
@@ -47,10 +48,17 @@ const snapshot = () => {
   return { rss, heapUsed, external, arrayBuffers };
 };
 
+// One request as an adapter sees it: a fresh header string per request (as a server gets it).
+const route = createRoute({ rules: [] });
+async function decide(server, token) {
+  const decision = await server.decide({ http: { headers: { authorization: `Bearer ${token}` } } }, route);
+  if (decision.outcome !== 'allow') throw decision.error ?? new Error(decision.outcome);
+}
+
 // Warm the code paths (JIT, JWKS import) on a throwaway server whose cache is dropped.
 {
   const warm = createResourceServer(serverOptions(0));
-  for (let i = 0; i < Math.min(2000, count); i++) await warm.authenticate(`Bearer ${tokenAt(i)}`);
+  for (let i = 0; i < Math.min(2000, count); i++) await decide(warm, tokenAt(i));
 }
 const rs = createResourceServer(serverOptions(Math.max(count, 10_000)));
 await settle();
@@ -60,7 +68,7 @@ let failures = 0;
 let firstError;
 for (let i = 0; i < count; i++) {
   try {
-    await rs.authenticate(`Bearer ${tokenAt(i)}`);
+    await decide(rs, tokenAt(i));
   } catch (error) {
     failures += 1;
     firstError ??= `${error.code ?? error.name}: ${error.message}`;
@@ -70,7 +78,7 @@ const verifyMs = performance.now() - started;
 // Every one must now be a cache hit: time a second pass over a sample.
 const sample = Math.min(count, 5000);
 const hitStarted = performance.now();
-for (let i = 0; i < sample; i++) await rs.authenticate(`Bearer ${tokenAt(i)}`);
+for (let i = 0; i < sample; i++) await decide(rs, tokenAt(i));
 const hitUs = ((performance.now() - hitStarted) * 1000) / sample;
 await settle();
 const after = snapshot();

@@ -586,7 +586,7 @@ function memoryLines(memory) {
   if (memory.error) return [`Memory step failed: ${memory.error}`];
   const mb = (a, b) => fmt.mb(b - a);
   return [
-    `Verified ${memory.count.toLocaleString('en-US')} distinct RS256 JWTs (${memory.tokenBytes} bytes each, ZITADEL-shaped with role claims) through \`createResourceServer({ jwtCacheMax: ${Math.max(memory.count, 10_000)} }).verifyToken\` in a child process, ${memory.failures} failures${memory.firstError ? ` (first: ${memory.firstError})` : ''}.`,
+    `Verified ${memory.count.toLocaleString('en-US')} distinct RS256 JWTs (${memory.tokenBytes} bytes each, ZITADEL-shaped with role claims) through \`createResourceServer({ jwtCacheMax: ${Math.max(memory.count, 10_000)} }).decide()\` (the adapters' path) in a child process, ${memory.failures} failures${memory.firstError ? ` (first: ${memory.firstError})` : ''}.`,
     `RSS growth **${mb(memory.before.rss, memory.after.rss)} MB** (${fmt.int((memory.after.rss - memory.before.rss) / memory.count)} bytes per token); V8 heap used +${mb(memory.before.heapUsed, memory.after.heapUsed)} MB (${fmt.int((memory.after.heapUsed - memory.before.heapUsed) / memory.count)} bytes per token); peak RSS of the process ${fmt.mb(memory.vmHWM)} MB (includes the ${fmt.mb(memory.before.arrayBuffers)} MB token file).`,
     `Verification: ${fmt.int(memory.missUs)} µs per token on a miss, ${memory.hitUs.toFixed(1)} µs on a hit (second pass over ${Math.min(memory.count, 5000)} tokens); JWKS fetched ${memory.upstream} time(s) (one per server instance). Minting took ${fmt.seconds(memory.mintMs)}.`,
   ];

@@ -52,8 +52,10 @@ export class DecisionPipeline {
     // by its headers or URL (`opaqueTokenIssuer`), so a later authorize() must see them again
     // (without them a tenant's token would go to a default tenant's issuer); keeping the
     // request itself would keep its socket alive.
+    // The credentials stay out of it: the state holds the token already.
     const { headers, url, originalUrl } = decision.request.http;
-    return asDecision(decision.copy({ http: { headers: { ...headers }, url, originalUrl } }));
+    const { authorization: _credentials, dpop: _proof, ...routing } = headers;
+    return asDecision(decision.copy({ http: { headers: routing, url, originalUrl } }));
   }
 
   /**
