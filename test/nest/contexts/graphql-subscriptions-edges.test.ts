@@ -13,22 +13,12 @@ import { NestFactory } from '@nestjs/core';
 import { ApolloDriver } from '@nestjs/apollo';
 import type { ApolloDriverConfig } from '@nestjs/apollo';
 import { GraphQLModule, Query, Resolver, Subscription } from '@nestjs/graphql';
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import type { AuditEvent } from '../../../lib/core/audit.js';
 import type { ResourceServerOptions } from '../../../lib/core/options.js';
 import { RequireRole, ResourceServerGuard, ResourceServerModule } from '../../../lib/nest/index.js';
 import { createTestIssuer } from '../../../lib/testing/index.js';
 import type { TestIssuer } from '../../../lib/testing/index.js';
-
-const TICK_MS = 20;
-
-async function* ticks(): AsyncGenerator<{ ticks: number }> {
-  for (let n = 1; ; n += 1) {
-    await new Promise((resolve) => setTimeout(resolve, TICK_MS));
-    yield { ticks: n };
-  }
-}
+import { subscribe, TICK_MS, ticks } from './subscription-client.js';
 
 /** A source that emits once, then fails (a broken upstream, a bad cursor…). */
 async function* broken(): AsyncGenerator<{ broken: number }> {
@@ -65,12 +55,6 @@ class GuardedByHandResolver {
   }
 }
 
-interface Outcome {
-  readonly values: number[];
-  readonly error?: { message: string; extensions?: Record<string, unknown> };
-  readonly endedAt: number;
-}
-
 async function startApp(resolver: unknown, options: ResourceServerOptions, extras: { globalGuard?: boolean } = {}): Promise<{ app: INestApplication; wsUrl: string }> {
   @Module({
     imports: [
@@ -88,44 +72,6 @@ async function startApp(resolver: unknown, options: ResourceServerOptions, extra
   const app = await NestFactory.create(AppModule, { logger: false });
   await app.listen(0, '127.0.0.1');
   return { app, wsUrl: `ws://127.0.0.1:${((app.getHttpServer() as Server).address() as AddressInfo).port}/graphql` };
-}
-
-/** Subscribes with `headers` on the upgrade request; resolves once the stream ends or `onValue` says stop. */
-function subscribe(
-  wsUrl: string,
-  field: string,
-  headers: Record<string, string>,
-  onValue: (values: number[]) => void | 'stop' = () => undefined,
-): Promise<Outcome> {
-  class HeaderSocket extends WebSocket {
-    constructor(address: string, protocols?: string | string[]) {
-      super(address, protocols, { headers });
-    }
-  }
-  const client = createClient({ url: wsUrl, webSocketImpl: HeaderSocket, retryAttempts: 0, lazy: true });
-  const values: number[] = [];
-  return new Promise<Outcome>((resolve) => {
-    let unsubscribe = () => undefined as void;
-    const finish = (error?: Outcome['error']) => {
-      resolve({ values, error, endedAt: Date.now() });
-      void client.dispose();
-    };
-    unsubscribe = client.subscribe<Record<string, number>>(
-      { query: `subscription { ${field} }` },
-      {
-        next: (result) => {
-          if (result.errors !== undefined) return finish(result.errors[0] as Outcome['error']);
-          values.push(result.data![field]!);
-          if (onValue(values) === 'stop') {
-            unsubscribe();
-            finish();
-          }
-        },
-        error: (error) => finish((Array.isArray(error) ? error[0] : { message: String((error as Error).message ?? error) }) as Outcome['error']),
-        complete: () => finish(),
-      },
-    );
-  });
 }
 
 describe('a subscription with an opaque token of one of several issuers, routed by a header (opaqueTokenIssuer)', () => {

@@ -16,26 +16,17 @@ import { join } from 'node:path';
 import { ApolloDriver } from '@nestjs/apollo';
 import type { ApolloDriverConfig } from '@nestjs/apollo';
 import { GraphQLModule, Query, Resolver, Subscription } from '@nestjs/graphql';
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import type { AuditEvent } from '../../../lib/core/audit.js';
 import { MemoryRevocationList } from '../../../lib/core/revocation.js';
 import type { ResourceServer } from '../../../lib/core/resource-server.js';
 import { RESOURCE_SERVER, RequireRole, ResourceServerModule, ResourceServerSubscriptionInterceptor } from '../../../lib/nest/index.js';
 import { createTestIssuer } from '../../../lib/testing/index.js';
 import type { TestIssuer } from '../../../lib/testing/index.js';
+import { subscribe as subscribeWith, ticks } from './subscription-client.js';
+import type { Outcome } from './subscription-client.js';
 
-/** How often the test stream emits; the source never ends on its own. */
-const TICK_MS = 20;
 let offset = 0;
 const now = () => Date.now() + offset;
-
-async function* ticks(): AsyncGenerator<{ ticks: number }> {
-  for (let n = 1; ; n += 1) {
-    await new Promise((resolve) => setTimeout(resolve, TICK_MS));
-    yield { ticks: n };
-  }
-}
 
 /** A stream that never emits (and would emit nothing but this if it did). */
 async function* silence(): AsyncGenerator<{ idle: number }> {
@@ -56,12 +47,6 @@ class TicksResolver {
   @Subscription(() => Number) @RequireRole('orders.read') idle(): AsyncGenerator<{ idle: number }> {
     return silence();
   }
-}
-
-interface Outcome {
-  readonly values: number[];
-  readonly error?: { message: string; extensions?: Record<string, unknown> };
-  readonly endedAt: number;
 }
 
 describe('GraphQL subscriptions end when their decision no longer holds (graphql-ws, Apollo on Express)', () => {
@@ -110,37 +95,8 @@ describe('GraphQL subscriptions end when their decision no longer holds (graphql
   });
 
   /** Subscribes with the token on the upgrade request; `onValue` sees each value as it comes. */
-  function subscribe(field: 'ticks' | 'idle', token: string, onValue: (value: number, values: number[]) => void | 'stop' = () => undefined): Promise<Outcome> {
-    class AuthorizedSocket extends WebSocket {
-      constructor(address: string, protocols?: string | string[]) {
-        super(address, protocols, { headers: { authorization: `Bearer ${token}` } });
-      }
-    }
-    const client = createClient({ url: wsUrl, webSocketImpl: AuthorizedSocket, retryAttempts: 0, lazy: true });
-    const values: number[] = [];
-    return new Promise<Outcome>((resolve) => {
-      let unsubscribe = () => undefined as void;
-      const finish = (error?: Outcome['error']) => {
-        resolve({ values, error, endedAt: Date.now() });
-        void client.dispose();
-      };
-      unsubscribe = client.subscribe<{ ticks?: number; idle?: number }>(
-        { query: `subscription { ${field} }` },
-        {
-          next: (result) => {
-            if (result.errors !== undefined) return finish(result.errors[0] as Outcome['error']);
-            values.push(result.data![field]!);
-            if (onValue(result.data![field]!, values) === 'stop') {
-              unsubscribe();
-              finish();
-            }
-          },
-          error: (error) => finish((Array.isArray(error) ? error[0] : { message: String((error as Error).message ?? error) }) as Outcome['error']),
-          complete: () => finish(),
-        },
-      );
-    });
-  }
+  const subscribe = (field: 'ticks' | 'idle', token: string, onValue: (value: number, values: number[]) => void | 'stop' = () => undefined): Promise<Outcome> =>
+    subscribeWith(wsUrl, field, { authorization: `Bearer ${token}` }, (values) => onValue(values.at(-1)!, values));
 
   const reader = () => issuer.mintJwt({ sub: 'svc-1', ...issuer.roleClaims(['orders.read']) }, { expiresIn: 300 });
 
