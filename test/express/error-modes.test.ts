@@ -143,4 +143,27 @@ describe('Express error modes', () => {
   it('refuses an unknown onError mode at construction', () => {
     expect(() => protect(rs, { onError: 'throw' as never })).toThrow('"onError" option of protect() must be "respond" or "next"');
   });
+
+  it('authErrorHandler(rs) answers an AuthError raised without protect() (your own rs.authenticate()) with that server\'s challenge', async () => {
+    const app = express();
+    app.get('/custom', async (req, _res, next) => {
+      try {
+        await rs.authenticate(req.headers.authorization);
+      } catch (error) {
+        next(error);
+      }
+    });
+    app.use(authErrorHandler(rs));
+    const withServer = await request(app).get('/custom');
+    expect(withServer.status).toBe(401);
+    expect(withServer.headers['www-authenticate']).toBe('Bearer realm="api"');
+    expect(withServer.body).toEqual({ statusCode: 401, error: 'unauthorized', error_description: 'A bearer token is required' });
+
+    // Without the server there is no realm to name: the bare challenge.
+    const bare = express();
+    bare.get('/custom', (_req, _res, next) => rs.authenticate(undefined).catch(next));
+    bare.use(authErrorHandler());
+    expect((await request(bare).get('/custom')).headers['www-authenticate']).toBe('Bearer');
+  });
 });
+
