@@ -29,8 +29,7 @@ export class ResourceServerSubscriptionInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const decision = subscriptionDecision(context);
     if (decision === undefined) return next.handle();
-    const now = this.server.options.now;
-    return next.handle().pipe(map((result: unknown) => (isAsyncIterable(result) ? guardSubscription(result, decision, this.server, now) : result)));
+    return next.handle().pipe(map((result: unknown) => (isAsyncIterable(result) ? guardSubscription(result, decision, this.server) : result)));
   }
 }
 

@@ -47,15 +47,15 @@ export class DecisionPipeline {
    * checks made, not the request.
    */
   detach(decision: Decision): Decision {
-    if (!(decision instanceof DecisionState) || decision.owner !== this) throw new ResourceServerOptionsError('detach() takes a decision returned by decide() of the same resource server');
+    const state = this.#owned(decision, 'detach');
     // A snapshot of the request view, not the request: an opaque token's issuer may be chosen
     // by its headers or URL (`opaqueTokenIssuer`), so a later authorize() must see them again
     // (without them a tenant's token would go to a default tenant's issuer); keeping the
-    // request itself would keep its socket alive.
-    // The credentials stay out of it: the state holds the token already.
-    const { headers, url, originalUrl } = decision.request.http;
+    // request itself would keep its socket alive. The credentials stay out of it: the state
+    // holds the token already.
+    const { headers, url, originalUrl } = state.request.http;
     const { authorization: _credentials, dpop: _proof, ...routing } = headers;
-    return asDecision(decision.copy({ http: { headers: routing, url, originalUrl } }));
+    return asDecision(state.copy({ http: { headers: routing, url, originalUrl } }));
   }
 
   /**
@@ -64,8 +64,8 @@ export class DecisionPipeline {
    * With `copy`, the earlier decision stays as it was and a new one is made.
    */
   refine<Input>(previous: Decision, route: Route<Input>, copy = false): Decision | Promise<Decision> {
-    if (!(previous instanceof DecisionState) || previous.owner !== this) throw new ResourceServerOptionsError('refine() takes a decision returned by decide() of the same resource server');
-    const state = copy ? previous.copy() : previous;
+    const owned = this.#owned(previous, 'refine');
+    const state = copy ? owned.copy() : owned;
     if (state.outcome === 'refuse') return asDecision(state);
     state.route = combineRoutes(state.route, route as Route);
     if (state.outcome === 'anonymous') {
@@ -84,15 +84,23 @@ export class DecisionPipeline {
    * request came); a refusal is recorded like any other.
    */
   recheck(previous: Decision): Decision | Promise<Decision> {
-    if (!(previous instanceof DecisionState) || previous.owner !== this) throw new ResourceServerOptionsError('recheck() takes a decision returned by decide() of the same resource server');
-    if (previous.outcome !== 'allow') throw new ResourceServerOptionsError('recheck() takes an allowed decision');
+    const owned = this.#owned(previous, 'recheck');
+    if (owned.outcome !== 'allow') throw new ResourceServerOptionsError('recheck() takes an allowed decision');
     // The same request view: a token's issuer may be chosen by it (`opaqueTokenIssuer` reads
     // a tenant header or the Host), and a refusal's audit event names the stream's route.
     // Without it an opaque token would be re-routed (to a default tenant's issuer: another
     // tenant's token sent there) or refused. The copy lives only as long as this check.
-    const state = previous.copy();
+    const state = owned.copy();
     state.quiet = true;
     return this.#start(state, TOKEN_STEPS);
+  }
+
+  /** The state behind a decision this pipeline made; anything else is a caller's mistake. */
+  #owned(decision: Decision, method: string): DecisionState {
+    if (!(decision instanceof DecisionState) || decision.owner !== this) {
+      throw new ResourceServerOptionsError(`${method}() takes a decision returned by decide() of the same resource server`);
+    }
+    return decision;
   }
 
   #start(state: DecisionState, from: number): Decision | Promise<Decision> {

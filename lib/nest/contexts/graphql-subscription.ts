@@ -39,7 +39,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * binding and the route's rules). It ends with the refusal as the GraphQL error
  * (`graphql-ws` sends it as an `error` message), and the source stream is closed.
  */
-export function guardSubscription<T>(source: AsyncIterable<T>, decision: Decision, server: ResourceServer, now: () => number): AsyncIterableIterator<T> {
+export function guardSubscription<T>(source: AsyncIterable<T>, decision: Decision, server: ResourceServer): AsyncIterableIterator<T> {
   const iterator = source[Symbol.asyncIterator]();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped: Error | undefined;
@@ -74,7 +74,8 @@ export function guardSubscription<T>(source: AsyncIterable<T>, decision: Decisio
   };
   // A token is accepted until exp + clockTolerance (as for any request): check then, and
   // should the check still allow (a clock moved), again a second later at the earliest.
-  const tolerance = server.options.clockTolerance * 1000;
+  const { clockTolerance, now } = server.options;
+  const tolerance = clockTolerance * 1000;
   const arm = (minimum = 0): void => {
     const expiresAt = decision.principal?.expiresAt?.getTime();
     if (over || stopped !== undefined || expiresAt === undefined || !Number.isFinite(expiresAt)) return;
