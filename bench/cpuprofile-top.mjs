@@ -6,6 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+/** Where `--compare` builds another ref (run.mjs buildRef): its dist/ counts as this package's. */
+const COMPARED_BUILD = /^.*\/zrs-bench-[0-9a-f]+-[^/]+\//;
+
 /** Which part of the process a frame belongs to. */
 function areaOf(url, functionName, root) {
   if (url === '') {
@@ -17,7 +20,7 @@ function areaOf(url, functionName, root) {
   if (url.startsWith('node:internal/crypto')) return 'node crypto';
   if (url.startsWith('node:')) return 'node internals (http, streams, events …)';
   const path = url.startsWith('file://') ? fileURLToPath(url) : url;
-  const rel = root && path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path;
+  const rel = (root && path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path).replace(COMPARED_BUILD, '');
   if (rel.startsWith('dist/')) return 'zitadel-resource-server (dist/)';
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(rel)?.[1];
   if (pkg) return pkg;
@@ -29,7 +32,7 @@ function shortLocation(url, line, root) {
   if (url === '') return '';
   let path = url.startsWith('file://') ? fileURLToPath(url) : url;
   if (root && path.startsWith(`${root}/`)) path = path.slice(root.length + 1);
-  path = path.replace(/^.*node_modules\//, '');
+  path = path.replace(/^.*node_modules\//, '').replace(COMPARED_BUILD, '');
   return `${path}:${line + 1}`;
 }
 

@@ -118,9 +118,10 @@ function parseArgs(argv) {
     if (arg === '--quick') options.quick = true;
     else if (arg === '--profile') {
       options.profile = 'express';
-      if (argv[i + 1] === 'express' || argv[i + 1] === 'nest') options.profile = argv[++i];
+      if (/^(express|nest)(-noaudit)?$/.test(argv[i + 1] ?? '')) options.profile = argv[++i];
     }
     else if (arg === '--no-build') options.build = false;
+    else if (arg === '--keep-profiles') options.keepProfiles = true;
     else if (arg === '--compare') options.compare = value();
     else if (arg === '--chart') options.chart = value();
     else if (arg === '--stdout-null') options.stdoutNull = true;
@@ -153,7 +154,10 @@ const HELP = `npm run bench -- [options]
                        a scenario (${Object.keys(SCENARIOS).join(', ')}), a run id (server/scenario),
                        or "memory". The unguarded baseline of each framework is added.
   --profile [nest]     only: CPU profiles (node --cpu-prof) of the unguarded app and of the app with this
-                       package (repeated JWT), Express by default, and where the added time goes
+                       package (repeated JWT), Express by default, and where the added time goes;
+                       express-noaudit / nest-noaudit: the package's app with audit: false; with
+                       --compare REF: that app (audit off) built from REF against this build's;
+                       --keep-profiles keeps the .cpuprofile files (their paths are printed)
   --rounds N --duration S --warmup S --connections N --memory-tokens N
   --first-seen-rate R  expected req/s on first-seen tokens (default ${FIRST_SEEN_RATE}): the bench mints
                        R × duration distinct JWTs for jwt-first-seen, and each such run sends exactly
@@ -705,14 +709,19 @@ function writeResults(name, markdown, json, svg, latest) {
 
 // ---------------------------------------------------------------- profile
 
-async function profileStep(ctx, options, env) {
-  const framework = options.profile;
+async function profileStep(ctx, options, env, compare) {
+  const framework = options.profile.replace(/-noaudit$/, '');
+  const noaudit = compare !== undefined || options.profile.endsWith('-noaudit');
   const title = framework === 'nest' ? 'Nest' : 'Express';
   const profiled = [];
-  for (const id of [`${framework}/unguarded`, `${framework}-zrs/jwt-repeated`]) {
+  // With --compare: this package's server (audit off, the cached-verdict rule of #12) built
+  // from the other ref first, then from this checkout, so the diff reads "what this build adds".
+  const oursRun = RUNS.find((r) => r.id === `${framework}-zrs${noaudit ? '-noaudit' : ''}/jwt-repeated`);
+  const runs = compare === undefined ? [RUNS.find((r) => r.id === `${framework}/unguarded`), oursRun] : [compareRuns([oursRun], compare)[0], oursRun];
+  for (const run of runs) {
+    const id = run.id;
     const dir = mkdtempSync(join(tmpdir(), 'zrs-bench-prof-'));
     try {
-      const run = RUNS.find((r) => r.id === id);
       const result = await runOnce(run, ctx, options, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '250'] });
       if (result.error) throw new Error(`${id}: ${result.error}`);
       const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
@@ -721,7 +730,8 @@ async function profileStep(ctx, options, env) {
       profiled.push({ id, label: id, result, summary, requests: result.requests + (result.warmupRequests ?? 0) });
       console.log(`${id}: ${fmt.int(result.reqPerSec)} req/s under the profiler`);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      if (options.keepProfiles) console.log(`${id}: profile kept in ${dir}`);
+      else rmSync(dir, { recursive: true, force: true });
     }
   }
   const [base, ours] = profiled;
@@ -800,7 +810,7 @@ async function main() {
     if (!ctx.pinned) notes.push('`taskset` is not available: server and load generator were not pinned to separate cores.');
 
     if (options.profile) {
-      await profileStep(ctx, options, env);
+      await profileStep(ctx, options, env, compare);
       console.log(`total ${fmt.seconds(performance.now() - startedAt)}`);
       return;
     }
