@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { AuthError, toErrorResponse } from '../core/kernel/index.js';
 import type { ResourceServer } from '../core/kernel/index.js';
-import { AUTH_STATE, sendError } from './handler.js';
+import { heldOf, sendError } from './handler.js';
 import type { NextFunction, ProtectedRequest } from './handler.js';
 
 /**
@@ -21,7 +21,7 @@ export function authErrorHandler(rs?: ResourceServer): (error: unknown, req: Pro
       next(error);
       return;
     }
-    const server = req[AUTH_STATE]?.server ?? rs;
+    const server = heldOf(req, res)?.state.server ?? rs;
     sendError(res, server ? server.toErrorResponse(error) : toErrorResponse(error));
   };
 }

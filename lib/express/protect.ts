@@ -1,6 +1,6 @@
 import { createResourceServer, createRoute, jsonLinesAuditSink, ResourceServerOptionsError } from '../core/kernel/index.js';
 import type { ResourceServer, ResourceServerOptions } from '../core/kernel/index.js';
-import { AUTH_STATE, decisionOf, decisionRequest, settleDecision } from './handler.js';
+import { decisionRequest, heldOf, hold, settleDecision } from './handler.js';
 import type { AuthState, ErrorMode, Middleware } from './handler.js';
 
 /** How `protect()` behaves on a route. */
@@ -52,8 +52,9 @@ export function protect(optionsOrServer: ResourceServerOptions | ResourceServer,
   return (req, res, next) => {
     // A second protect() of the same server on this request (app-level and router-level)
     // continues the request's decision: one decision, one audit event.
-    const earlier = req[AUTH_STATE]?.server === server ? decisionOf(req) : undefined;
-    req[AUTH_STATE] = state;
-    settleDecision(req, res, next, state, earlier === undefined ? server.decide(decisionRequest(req), route) : server.refine(earlier, route));
+    const before = heldOf(req, res);
+    const earlier = before?.state.server === server ? before.decision : undefined;
+    const entry = hold(req, res, state);
+    settleDecision(req, res, next, entry, earlier === undefined ? server.decide(decisionRequest(req), route) : server.refine(earlier, route));
   };
 }

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { createRoute, ResourceServerOptionsError } from '../core/kernel/index.js';
 import type { OrganizationSelector, RouteRule } from '../core/kernel/index.js';
-import { AUTH_STATE, decisionOf, settleDecision } from './handler.js';
+import { heldOf, settleDecision } from './handler.js';
 import type { Middleware, ProtectedRequest } from './handler.js';
 
 /** Options of {@link requireRole}. */
@@ -17,13 +17,13 @@ export interface RoleOptions {
 function ruleMiddleware(rule: RouteRule<Request>): Middleware {
   const route = createRoute({ rules: [rule as RouteRule], open: true });
   return (req, res, next) => {
-    const state = req[AUTH_STATE];
-    const decision = decisionOf(req);
-    if (state === undefined || decision === undefined) {
+    const entry = heldOf(req, res);
+    const decision = entry?.decision;
+    if (entry === undefined || decision === undefined) {
       next(new ResourceServerOptionsError('require*() middleware must run after protect(): app.use(protect(rs)) first, or protect(rs) earlier in the route'));
       return;
     }
-    settleDecision(req, res, next, state, state.server.refine(decision, route));
+    settleDecision(req, res, next, entry, entry.state.server.refine(decision, route));
   };
 }
 

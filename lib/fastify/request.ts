@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import type { AuditRequest, BearerRequest, Decision, DecisionRequest, ErrorResponse, ResourceServer } from '../core/kernel/index.js';
+import { NodeRequestView } from '../core/kernel/index.js';
+import type { AuditRequest, Decision, DecisionRequest, ErrorResponse, ResourceServer } from '../core/kernel/index.js';
 
 /** The plugin's server, on every request it decided (for the `require*()` preHandlers). */
 export const SERVER = Symbol.for('zitadel-resource-server.fastify.server');
@@ -9,46 +10,9 @@ export const DECISION = Symbol.for('zitadel-resource-server.fastify.decision');
 /** A Fastify request with the plugin's per-request state. */
 export type HeldRequest = FastifyRequest & { [SERVER]?: ResourceServer | undefined; [DECISION]?: Decision | undefined };
 
-/**
- * Where the pipeline reads the credentials: Node's own request (every Authorization
- * header, from `rawHeaders` / `headersDistinct`), the parsed body, and the protocol as
- * Fastify's trust-proxy setting sees it. Read lazily: most requests need the headers only.
- */
-class FastifyBearerRequest implements BearerRequest {
-  readonly headers: BearerRequest['headers'];
-
-  constructor(private readonly request: FastifyRequest) {
-    this.headers = request.raw.headers;
-  }
-
-  get headersDistinct(): BearerRequest['headersDistinct'] {
-    return this.request.raw.headersDistinct;
-  }
-
-  get rawHeaders(): readonly string[] {
-    return this.request.raw.rawHeaders;
-  }
-
-  get url(): string | undefined {
-    return this.request.raw.url;
-  }
-
-  get body(): unknown {
-    return this.request.body;
-  }
-
-  get method(): string | undefined {
-    return this.request.raw.method;
-  }
-
-  get protocol(): string {
-    return this.request.protocol;
-  }
-}
-
 /** The request as the pipeline sees it; role selectors receive the Fastify request. */
 export function decisionRequest(request: FastifyRequest): DecisionRequest<FastifyRequest> {
-  return { http: new FastifyBearerRequest(request), input: request, describe };
+  return { http: new NodeRequestView(request.raw, request), input: request, describe };
 }
 
 /** Route template, path, request id and client address, for the audit event. */

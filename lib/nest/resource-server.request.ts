@@ -1,6 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import type { ExecutionContext } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
+import { NodeRequestView } from '../core/kernel/index.js';
 import type { AuditRequest, BearerRequest, ErrorResponse, Principal } from '../core/kernel/index.js';
 import { heldPrincipal, holderOf } from './contexts/holder.js';
 
@@ -21,32 +22,9 @@ export function httpRequest(context: ExecutionContext): PlatformRequest {
   return context.switchToHttp().getRequest<PlatformRequest>();
 }
 
-/** The request as the bearer token resolver reads it (both Express and Fastify). */
+/** The request as the pipeline reads it, on Express and on Fastify (its Node request is `raw`). */
 export function bearerRequest(request: PlatformRequest): BearerRequest {
-  const node = (request.raw ?? request) as IncomingMessage & { originalUrl?: string };
-  return {
-    headers: node.headers,
-    // Node builds headersDistinct (a copy of every header) on first access: only when asked.
-    get headersDistinct() {
-      return node.headersDistinct;
-    },
-    rawHeaders: node.rawHeaders,
-    url: node.url,
-    originalUrl: (request as { originalUrl?: string }).originalUrl ?? node.originalUrl,
-    body: request.body,
-    method: node.method,
-    get protocol() {
-      return request.protocol;
-    },
-  };
-}
-
-/**
- * What the synchronous fast path reads: on Express the request itself (an IncomingMessage
- * with the parsed body), on Fastify the view above.
- */
-export function fastBearerRequest(request: PlatformRequest): BearerRequest {
-  return request.raw ? bearerRequest(request) : (request as unknown as BearerRequest);
+  return new NodeRequestView((request.raw ?? request) as IncomingMessage, request);
 }
 
 /** Route, request id and client address of a request, for the audit event. */

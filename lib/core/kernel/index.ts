@@ -37,6 +37,8 @@ export { createRoute } from '../pipeline/route.js';
 export type { Route } from '../pipeline/route.js';
 export type { Decision, DecisionRequest, RefuseDecision } from '../pipeline/decision.js';
 export type { BearerRequest } from '../bearer.js';
+export { NodeRequestView } from '../pipeline/request-view.js';
+export type { FrameworkRequest } from '../pipeline/request-view.js';
 export type { Principal } from '../principal.js';
 export type { OrganizationSelector, RouteRule } from '../route-rule.js';
 export { activeTokenRule, anyScopesRule, rolesRule, scopesRule } from '../rule-factory.js';

@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { DecisionRequest, RefuseDecision } from '../../core/kernel/index.js';
-import { auditRequest, fastBearerRequest, httpRefusal, httpRequest, writeHeaders } from '../resource-server.request.js';
+import { auditRequest, bearerRequest, httpRefusal, httpRequest, writeHeaders } from '../resource-server.request.js';
 import type { HeaderWriter, PlatformRequest } from '../resource-server.request.js';
 import type { ContextAccess } from './context-access.js';
 
@@ -12,7 +12,7 @@ import type { ContextAccess } from './context-access.js';
 export const httpAccess: ContextAccess = {
   request(context: ExecutionContext): DecisionRequest<PlatformRequest> {
     const request = httpRequest(context);
-    return { http: fastBearerRequest(request), input: request, describe: auditRequest };
+    return { http: bearerRequest(request), input: request, describe: auditRequest };
   },
   holder: (context) => httpRequest(context) as object,
   refuse(context: ExecutionContext, decision: RefuseDecision): never {
