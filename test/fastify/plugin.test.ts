@@ -333,19 +333,29 @@ describe('refusals through the reply', () => {
 
 describe('plugin options', () => {
   it('creates a server from options, auditing to stdout as JSON lines by default (as Express protect(options))', async () => {
-    const lines: string[] = [];
     const write = process.stdout.write;
-    process.stdout.write = ((chunk: string) => { lines.push(String(chunk)); return true; }) as typeof process.stdout.write;
+    let line!: string;
+    // The sink writes its batch within maxDelayMs (10 ms) of the decision.
+    const written = new Promise<void>((resolve) => {
+      process.stdout.write = ((chunk: string) => {
+        if (String(chunk).includes('"decision"')) {
+          line = String(chunk);
+          resolve();
+        }
+        return true;
+      }) as typeof process.stdout.write;
+    });
     try {
       const app = fastify();
       const { audit: _audit, ...noSink } = options();
       await app.register(resourceServer, noSink);
       app.get('/me', who);
       expect((await call(app, '/me')).status).toBe(401);
+      await written;
     } finally {
       process.stdout.write = write;
     }
-    const event = JSON.parse(lines.find((line) => line.includes('"decision"')) ?? '{}') as AuditEvent;
+    const event = JSON.parse(line.split('\n')[0]!) as AuditEvent;
     expect(event).toMatchObject({ decision: 'deny', reason: 'ERR_TOKEN_MISSING', status: 401, route: { method: 'GET', template: '/me', path: '/me' } });
   });
 

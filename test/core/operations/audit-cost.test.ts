@@ -5,7 +5,9 @@
  * refusals or 503s. Injected fetch and clock.
  */
 import type { AuditEvent } from '../../../lib/core/audit.js';
-import { auditEvent, jsonLinesAuditSink } from '../../../lib/core/audit.js';
+import { jest } from '@jest/globals';
+import fc from 'fast-check';
+import { auditEvent, isoTime, jsonLinesAuditSink } from '../../../lib/core/audit.js';
 import { createRoute } from '../../../lib/core/pipeline/route.js';
 import { createResourceServer } from '../../../lib/core/resource-server.js';
 import type { AddressInfo } from 'node:net';
@@ -20,9 +22,9 @@ function event(path: string): AuditEvent {
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('jsonLinesAuditSink', () => {
-  it('writes the events of one turn of the event loop in one write, one JSON line each, in order', async () => {
+  it('writes the events of one turn of the event loop in one write, one JSON line each, in order (maxDelayMs: 0)', async () => {
     const writes: string[] = [];
-    const sink = jsonLinesAuditSink({ write: (chunk) => writes.push(chunk) });
+    const sink = jsonLinesAuditSink({ write: (chunk) => writes.push(chunk) }, { maxDelayMs: 0 });
     sink(event('/a'));
     sink(event('/b'));
     sink(event('/c'));
@@ -38,9 +40,58 @@ describe('jsonLinesAuditSink', () => {
     expect((JSON.parse(writes[1]!) as AuditEvent).route.path).toBe('/d');
   });
 
+  it('by default writes at most one batch per 10 ms: events of several turns of the event loop in one write', async () => {
+    jest.useFakeTimers({ doNotFake: ['performance', 'queueMicrotask', 'nextTick'] });
+    try {
+      const writes: string[] = [];
+      const sink = jsonLinesAuditSink({ write: (chunk) => writes.push(chunk) });
+      sink(event('/a'));
+      jest.advanceTimersByTime(5);
+      sink(event('/b'));
+      jest.advanceTimersByTime(4);
+      expect(writes).toEqual([]);
+      jest.advanceTimersByTime(1);
+      expect(writes.map((chunk) => chunk.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as AuditEvent).route.path))).toEqual([['/a', '/b']]);
+      sink(event('/c'));
+      jest.advanceTimersByTime(10);
+      expect(writes).toHaveLength(2);
+    } finally {
+      jest.useRealTimers();
+    }
+    expect(() => jsonLinesAuditSink(process.stdout, { maxDelayMs: -1 })).toThrow('"maxDelayMs" option of jsonLinesAuditSink() must be an integer from 0 to 1000');
+    expect(() => jsonLinesAuditSink(process.stdout, { maxDelayMs: 1.5 })).toThrow('"maxDelayMs" option');
+  });
+
+  it('a pending batch does not keep the process alive (it is written at exit, see below)', () => {
+    const timers = jest.spyOn(globalThis, 'setTimeout');
+    try {
+      const writes: string[] = [];
+      const sink = jsonLinesAuditSink({ write: (chunk) => writes.push(chunk) }, { maxDelayMs: 1000 });
+      sink(event('/pending'));
+      const timer = timers.mock.results.at(-1)?.value as NodeJS.Timeout;
+      expect(timer.hasRef()).toBe(false);
+      sink.flush();
+      expect(writes).toHaveLength(1);
+    } finally {
+      timers.mockRestore();
+    }
+  });
+
+  it('isoTime() is toISOString() of the same instant', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -62_167_219_200_000 + 1, max: 253_402_300_799_999 }), fc.integer({ min: 0, max: 2000 }), (ms, step) => {
+        expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+        expect(isoTime(ms + step)).toBe(new Date(ms + step).toISOString());
+      }),
+      { numRuns: 2000 },
+    );
+    expect(isoTime(8.64e15)).toBe(new Date(8.64e15).toISOString());
+    expect(isoTime(1_764_650_000_123.75)).toBe(new Date(1_764_650_000_123.75).toISOString());
+  });
+
   it('holds at most maxBuffered events: a full buffer is written at once, nothing is dropped', async () => {
     const writes: string[] = [];
-    const sink = jsonLinesAuditSink({ write: (chunk) => writes.push(chunk) }, { maxBuffered: 2 });
+    const sink = jsonLinesAuditSink({ write: (chunk) => writes.push(chunk) }, { maxBuffered: 2, maxDelayMs: 0 });
     for (const path of ['/1', '/2', '/3', '/4', '/5']) sink(event(path));
     expect(writes.map((chunk) => chunk.split('\n').length - 1)).toEqual([2, 2]);
     sink.flush();
@@ -60,11 +111,14 @@ describe('jsonLinesAuditSink', () => {
   });
 
   it('a stream that throws in the scheduled write does not become an uncaught exception', async () => {
-    const sink = jsonLinesAuditSink({
-      write: () => {
-        throw new Error('closed');
+    const sink = jsonLinesAuditSink(
+      {
+        write: () => {
+          throw new Error('closed');
+        },
       },
-    });
+      { maxDelayMs: 0 },
+    );
     sink(event('/x'));
     await nextTurn();
   });
