@@ -25,6 +25,25 @@ const RESOLVER_PROPERTY_METADATA = 'graphql:resolve_property';
 /** @nestjs/graphql's injection token of the GraphQL module options (`fieldResolverEnhancers`). */
 const GRAPHQL_MODULE_OPTIONS = 'GqlModuleOptions';
 
+/**
+ * True when a provider class of the app has a GraphQL `@Subscription()` method (its own or
+ * inherited). Read from the classes, so it works while the providers are being created,
+ * before any of them is.
+ */
+export function hasGraphqlSubscriptions(discovery: DiscoveryService, scanner: MetadataScanner): boolean {
+  for (const wrapper of discovery.getProviders()) {
+    const type = wrapper.metatype as { prototype?: unknown } | null | undefined;
+    // Class providers only: a factory's metatype is the factory, a value has none.
+    if (typeof type !== 'function' || wrapper.inject != null || typeof type.prototype !== 'object' || type.prototype === null) continue;
+    const prototype = type.prototype as Record<string, unknown>;
+    for (const name of scanner.getAllMethodNames(prototype)) {
+      const handler = prototype[name];
+      if (typeof handler === 'function' && Reflect.getMetadata(RESOLVER_TYPE_METADATA, handler) === 'Subscription') return true;
+    }
+  }
+  return false;
+}
+
 /** Who may call a route. */
 export type RouteAccess = 'public' | 'authenticated' | 'restricted';
 
