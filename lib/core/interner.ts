@@ -12,13 +12,18 @@ export class ClaimInterner {
 
   /** Returns `claims` with repeated values replaced by shared, frozen copies (in place). */
   intern(claims: Record<string, unknown>): Record<string, unknown> {
-    for (const [name, value] of Object.entries(claims)) {
+    for (const name of Object.keys(claims)) {
       if (name === 'jti' || name === 'exp' || name === 'iat' || name === 'nbf') continue;
+      const value = claims[name];
       if (typeof value === 'string') {
         if (value.length <= 256) claims[name] = this.#share(`s${value}`, value);
       } else if (value !== null && typeof value === 'object') {
         const key = JSON.stringify(value);
-        if (key.length <= 4096) claims[name] = this.#share(`o${key}`, deepFreeze(value));
+        if (key.length > 4096) continue;
+        // Frozen only when it becomes the shared copy: a value seen before is dropped.
+        const known = this.#values.get(`o${key}`);
+        if (known !== undefined) claims[name] = known;
+        else this.#values.set(`o${key}`, deepFreeze(value));
       }
     }
     return claims;
