@@ -21,7 +21,7 @@ export function authErrorHandler(rs?: ResourceServer): (error: unknown, req: Pro
       next(error);
       return;
     }
-    const server = heldOf(req, res)?.state.server ?? rs;
+    const server = heldOf(req)?.state.server ?? rs;
     sendError(res, server ? server.toErrorResponse(error) : toErrorResponse(error));
   };
 }

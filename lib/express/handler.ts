@@ -32,41 +32,34 @@ interface Held {
 }
 
 /**
- * Where a request's {@link Held} record lives: Express' `res.locals` (the per-request
- * object Express makes for middleware; a null-prototype dictionary), else the request.
- * Express re-prototypes every request and response (`Object.setPrototypeOf(req,
- * app.request)`), after which V8 gives each one a map of its own: every property added to
- * them then costs a map transition in the runtime (about 10 µs here, measured), while an
- * entry in a dictionary costs a hash insert. A WeakMap keyed by the request would be as
- * cheap to write, but its value (the decision) refers back to the request, and such an
- * entry is freed only by a full garbage collection (measured: twice the CPU per request).
- * The key is in the global symbol registry, so `protect()` and `require*()` of two copies of
- * this package still meet; it is not enumerable, so views that spread `res.locals` leave it out.
+ * Where a request's {@link Held} record lives: one property of the request, in the global
+ * symbol registry (so `protect()` and `require*()` of two copies of this package still
+ * meet). One, not one per field: Express re-prototypes every request
+ * (`Object.setPrototypeOf(req, app.request)`), after which V8 gives each request a map of
+ * its own, and every property added to it then costs a map transition in the runtime
+ * (about 10 µs here, measured). Not `res.locals`: an app may share or replace that object,
+ * and one request's decision must never be another's. Not a WeakMap keyed by the request:
+ * its value (the decision) refers back to the request, so entries lived until a full
+ * garbage collection (measured: twice the CPU per request).
  */
 const HELD = Symbol.for('zitadel-resource-server.express.held');
 
-type Slot = { [HELD]?: Held };
-
-function slotOf(req: ProtectedRequest, res: ServerResponse): Slot {
-  const locals = (res as { locals?: unknown }).locals;
-  return typeof locals === 'object' && locals !== null ? (locals as Slot) : (req as Slot);
-}
+type Holder = { [HELD]?: Held };
 
 /** The `protect()` state and decision so far of a request, if a `protect()` ran on it. */
-export function heldOf(req: ProtectedRequest, res: ServerResponse): Held | undefined {
-  return slotOf(req, res)[HELD];
+export function heldOf(req: ProtectedRequest): Held | undefined {
+  return (req as Holder)[HELD];
 }
 
 /** Starts (or continues) a request's record under a `protect()`. */
-export function hold(req: ProtectedRequest, res: ServerResponse, state: AuthState): Held {
-  const slot = slotOf(req, res);
-  const entry = slot[HELD];
+export function hold(req: ProtectedRequest, state: AuthState): Held {
+  const entry = (req as Holder)[HELD];
   if (entry !== undefined) {
     entry.state = state;
     return entry;
   }
   const created: Held = { state, decision: undefined };
-  Object.defineProperty(slot, HELD, { value: created, writable: true, configurable: true, enumerable: false });
+  (req as Holder)[HELD] = created;
   return created;
 }
 

@@ -52,9 +52,9 @@ export function protect(optionsOrServer: ResourceServerOptions | ResourceServer,
   return (req, res, next) => {
     // A second protect() of the same server on this request (app-level and router-level)
     // continues the request's decision: one decision, one audit event.
-    const before = heldOf(req, res);
+    const before = heldOf(req);
     const earlier = before?.state.server === server ? before.decision : undefined;
-    const entry = hold(req, res, state);
+    const entry = hold(req, state);
     settleDecision(req, res, next, entry, earlier === undefined ? server.decide(decisionRequest(req), route) : server.refine(earlier, route));
   };
 }

@@ -17,7 +17,7 @@ export interface RoleOptions {
 function ruleMiddleware(rule: RouteRule<Request>): Middleware {
   const route = createRoute({ rules: [rule as RouteRule], open: true });
   return (req, res, next) => {
-    const entry = heldOf(req, res);
+    const entry = heldOf(req);
     const decision = entry?.decision;
     if (entry === undefined || decision === undefined) {
       next(new ResourceServerOptionsError('require*() middleware must run after protect(): app.use(protect(rs)) first, or protect(rs) earlier in the route'));

@@ -1,9 +1,8 @@
 /**
- * Where `protect()` keeps a request's decision for the `require*()` after it: beside the
- * request, not as new properties of it (Express re-prototypes every request, after which
- * each added property costs a V8 map transition). Users see only `req.auth`; the state is
- * invisible to views that spread `res.locals` (Express' `res.render` does), and it works on
- * a plain Node server too, where there is no `res.locals`.
+ * Where `protect()` keeps a request's decision for the `require*()` after it: one property
+ * of the request (Express re-prototypes every request, after which each added property
+ * costs a V8 map transition), never `res.locals`, which views spread (Express' `res.render`
+ * does) and apps may share. It works on a plain Node server too.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,7 +31,7 @@ describe('Express per-request state', () => {
     await issuer.close();
   });
 
-  it('adds only req.auth to the request, and nothing a spread of res.locals or JSON shows', async () => {
+  it('adds req.auth and one state property to the request, and nothing to res.locals', async () => {
     const app = express();
     app.get('/orders', protect(rs), requireRole('orders.read'), (req, res) => {
       res.json({
@@ -46,10 +45,10 @@ describe('Express per-request state', () => {
     const token = await issuer.mintJwt({ sub: 'svc-1', ...issuer.roleClaims(['orders.read']) });
     const response = await request(app).get('/orders').set('authorization', `Bearer ${token}`);
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ subject: 'svc-1', ourSymbols: [], spreadLocals: 0, localsKeys: [], localsJson: '{}' });
+    expect(response.body).toEqual({ subject: 'svc-1', ourSymbols: ['Symbol(zitadel-resource-server.express.held)'], spreadLocals: 0, localsKeys: [], localsJson: '{}' });
   });
 
-  it('on a plain Node server (no res.locals), require*() still refines the decision protect() made', async () => {
+  it('on a plain Node server, require*() still refines the decision protect() made', async () => {
     const guard = protect(rs);
     const role = requireRole('orders.admin');
     const server = http.createServer((req, res) => {

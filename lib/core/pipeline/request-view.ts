@@ -15,14 +15,13 @@ export interface FrameworkRequest {
  * each request (`Object.setPrototypeOf(req, app.request)`), after which V8 gives every
  * request a map of its own, so no read of it is cached and a read of a property it lacks
  * (`otherCarriers`, a GET's `body`) walks its whole prototype chain (about 1 µs each,
- * measured). `headersDistinct` (Node copies every header on first access) and `protocol`
- * (trust-proxy rules) are read only when asked: DPoP needs them.
+ * measured). The rest is read only when asked: `headersDistinct` (Node copies every header
+ * on first access) and `protocol` (trust-proxy rules) only for DPoP.
  */
 export class NodeRequestView implements BearerRequest {
-  // Read on every request (the token's carriers: header, query, body), so read once here.
+  // Read on every request (the token's carriers in the header and the query), so read once here.
   readonly rawHeaders: readonly string[];
   readonly url: string | undefined;
-  readonly body: unknown;
   readonly #node: IncomingMessage;
   readonly #request: FrameworkRequest;
 
@@ -31,7 +30,12 @@ export class NodeRequestView implements BearerRequest {
     this.#request = request;
     this.rawHeaders = node.rawHeaders;
     this.url = node.url;
-    this.body = request.body;
+  }
+
+  // Read when asked, always from the request: a body parser may run after protect() and
+  // before a require*() that decides again (Express: an optional route, then a required one).
+  get body(): unknown {
+    return this.#request.body;
   }
 
   // Read only by some requests (DPoP, the audit event, an issuer chosen by a header).
