@@ -26,7 +26,7 @@ describe('DPoP proofs on Fastify with rewriteUrl', () => {
   let issuer: TestIssuer;
   let app: FastifyInstance;
   let base: string;
-  let key: CryptoKey;
+  let key: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
   let jwk: JWK;
   let jkt: string;
 
