@@ -17,8 +17,8 @@
  *    `require*()` finds no entry and calls `next(ResourceServerOptionsError)`, Express answers
  *    500 (with a stack trace outside production), for a valid caller and for a refused one.
  *
- * Both would go away if the entry knew its request (an identity check in `heldOf`) and were
- * looked up on the request when `res.locals` does not hold it (not fixed here: lib/express/handler.ts).
+ * Observed on d37c8b0..3079d52; 5a65506 put the entry back on the request, and every case
+ * here passes again: kept as the regression tests of that move.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -92,7 +92,7 @@ describe.each([
       (res as { locals: object }).locals = shared;
       next();
     };
-    // Observed: [[200, 'admin'], [200, 'admin'], [200, 'admin']].
+    // Observed on 3079d52: [[200, 'admin'], [200, 'admin'], [200, 'admin']].
     expect(await outcomes(app(share, undefined), [admin, undefined, reader])).toEqual([
       [200, 'admin'],
       [401, 'unauthorized'],
@@ -105,7 +105,7 @@ describe.each([
       res.locals = { ...res.locals, theme: 'dark' };
       next();
     };
-    // Observed: [[500, null], [500, null]] (Express' HTML error page).
+    // Observed on 3079d52: [[500, null], [500, null]] (Express' HTML error page).
     expect(await outcomes(app(undefined, copy), [admin, reader])).toEqual([
       [200, 'admin'],
       [403, 'insufficient_scope'],
@@ -117,7 +117,7 @@ describe.each([
       Object.freeze(res.locals);
       next();
     };
-    // Observed: [[500, null], [500, null]] (TypeError: Cannot define property … object is not extensible).
+    // Observed on 3079d52: [[500, null], [500, null]] (TypeError: Cannot define property … object is not extensible).
     expect(await outcomes(app(freeze, undefined), [admin, reader])).toEqual([
       [200, 'admin'],
       [403, 'insufficient_scope'],
@@ -138,7 +138,7 @@ describe.each([
         (routes as unknown as http.RequestListener)(req, res);
       });
     };
-    // Observed: [[500, null], [500, null]]: Express made res.locals after protect() wrote its entry on the request.
+    // Observed on 3079d52: [[500, null], [500, null]]: Express made res.locals after protect() wrote its entry on the request.
     expect(await outcomes(listener, [admin, reader, undefined])).toEqual([
       [200, 'admin'],
       [403, 'insufficient_scope'],

@@ -7,14 +7,14 @@
  * from the credentials, reading the same view: its `body` is still the one from before the
  * body was parsed. 2bd4abc read the request itself (Express) or a live getter (Fastify).
  *
- * Observed: a form-body `access_token` is not seen any more, so
+ * Observed on d37c8b0..3079d52: a form-body `access_token` is not seen any more, so
  * - with the body carrier enabled (Express), a valid token there gets 401 "A bearer token is
  *   required" instead of 200;
  * - with the header only, a token in the body gets 401 instead of 400 invalid_request
  *   ("Tokens in the request body are not accepted", the DESIGN.md rule for a carrier that is
  *   not enabled).
- * Refusals either way (no allow that should not be); not fixed here (a `body` getter, as
- * `headers` is, would keep the view live).
+ * Refusals either way (no allow that should not be). 5a65506 made `body` a getter again and
+ * these pass: kept as its regression tests.
  */
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -74,13 +74,13 @@ describe('an optional route turned protected after the body was parsed reads the
 
   it('Express, body carrier enabled: the token in the form body is the caller', async () => {
     const response = await express5(['header', 'body']);
-    // Observed: 401 unauthorized "A bearer token is required".
+    // Observed on 3079d52: 401 unauthorized "A bearer token is required".
     expect([response.status, response.body]).toEqual([200, { subject: 'reader' }]);
   });
 
   it('Express, header only: a token in the form body is an invalid request', async () => {
     const response = await express5(['header']);
-    // Observed: 401 unauthorized.
+    // Observed on 3079d52: 401 unauthorized.
     expect([response.status, (response.body as { error?: string }).error]).toEqual([400, 'invalid_request']);
   });
 
@@ -92,7 +92,7 @@ describe('an optional route turned protected after the body was parsed reads the
       app.post('/orders', { config: { auth: { optional: true } }, preHandler: fastifyRequireRole('orders.read') }, (request: FastifyRequest) => ({ subject: request.auth?.subject ?? null }));
       await app.listen({ port: 0, host: '127.0.0.1' });
       const response = await formToken(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/orders`);
-      // Observed: 401 unauthorized.
+      // Observed on 3079d52: 401 unauthorized.
       expect([response.status, (response.body as { error?: string }).error]).toEqual([400, 'invalid_request']);
     } finally {
       await app.close();
