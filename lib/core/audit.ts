@@ -214,3 +214,19 @@ export function jsonLinesAuditSink(stream: { write(chunk: string): unknown } = p
   registry.pending.add(flush);
   return Object.assign(sink, { flush });
 }
+
+/**
+ * Writes out what the server's audit sink holds, if it buffers (a {@link jsonLinesAuditSink}
+ * has `flush()`): for an adapter's shutdown hook (Nest's `app.close()`, Fastify's `onClose`).
+ * An app closed on SIGTERM is often ended by the signal itself afterwards (Nest's shutdown
+ * hooks re-raise it), and then no `exit` listener runs.
+ */
+export function flushAudit(audit: AuditSink | undefined): void {
+  const flush = (audit as { flush?: unknown } | undefined)?.flush;
+  if (typeof flush !== 'function') return;
+  try {
+    (flush as () => void).call(audit);
+  } catch {
+    // A closed stream: nothing else can be done with the batch at shutdown.
+  }
+}

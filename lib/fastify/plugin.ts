@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, onRequestHookHandler } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
-import { createResourceServer, jsonLinesAuditSink, ResourceServerOptionsError } from '../core/kernel/index.js';
+import { createResourceServer, flushAudit, jsonLinesAuditSink, ResourceServerOptionsError } from '../core/kernel/index.js';
 import type { ResourceServer, ResourceServerOptions } from '../core/kernel/index.js';
 import { DECISION, SERVER, decisionRequest, settleDecision } from './request.js';
 import type { HeldRequest } from './request.js';
@@ -38,6 +38,11 @@ const plugin: FastifyPluginAsync<ResourceServerPluginOptions> = async (fastify: 
   // Routes registered after the plugin has loaded are checked at once (a bad `auth` fails
   // the start); the others on their first request. Either way once per route.
   fastify.addHook('onRoute', (route) => void configs.routeOf(route.config?.auth));
+  // fastify.close(): the audit events still buffered are written (see flushAudit).
+  fastify.addHook('onClose', (_instance, done) => {
+    flushAudit(server.options.audit);
+    done();
+  });
   const authenticate: onRequestHookHandler = (request: HeldRequest, reply, next) => {
     let route;
     try {

@@ -1,7 +1,7 @@
 import { Inject, Logger, Module, RequestMethod } from '@nestjs/common';
-import type { DynamicModule, MiddlewareConsumer, NestModule, OnModuleInit, Provider } from '@nestjs/common';
+import type { DynamicModule, MiddlewareConsumer, NestModule, OnApplicationShutdown, OnModuleInit, Provider } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createResourceServer, resolvePrefetch, ResourceServerOptionsError, writeMetadata } from '../core/kernel/index.js';
+import { createResourceServer, flushAudit, resolvePrefetch, ResourceServerOptionsError, writeMetadata } from '../core/kernel/index.js';
 import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule, DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -103,7 +103,7 @@ function graphqlInstalled(): boolean {
   providers: [serverProvider, ResourceServerGuard, RoutePolicyInspector, ResourceServerHealthIndicator],
   exports: [RESOURCE_SERVER, ResourceServerGuard, RoutePolicyInspector, ResourceServerHealthIndicator],
 })
-export class ResourceServerModule extends ConfigurableModuleClass implements NestModule, OnModuleInit {
+export class ResourceServerModule extends ConfigurableModuleClass implements NestModule, OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(RESOURCE_SERVER) private readonly server: ResourceServer,
     @Inject(RESOURCE_SERVER_OPTIONS) private readonly moduleOptions: ResourceServerModuleOptions,
@@ -116,6 +116,15 @@ export class ResourceServerModule extends ConfigurableModuleClass implements Nes
     const prefetch = resolvePrefetch(this.moduleOptions?.prefetch);
     if (prefetch === undefined) return;
     await this.server.ready({ throwOnError: prefetch.throwOnError });
+  }
+
+  /**
+   * `app.close()`: the audit events still buffered are written (a JSON-lines sink writes in
+   * batches). With `enableShutdownHooks()` Nest re-raises SIGTERM once closed, and a process
+   * ended by a signal runs no `exit` listener.
+   */
+  onApplicationShutdown(): void {
+    flushAudit(this.server.options.audit);
   }
 
   /** Serves RFC 9728 metadata at `/.well-known/oauth-protected-resource…` when configured. */

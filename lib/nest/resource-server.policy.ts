@@ -32,16 +32,34 @@ const GRAPHQL_MODULE_OPTIONS = 'GqlModuleOptions';
  */
 export function hasGraphqlSubscriptions(discovery: DiscoveryService, scanner: MetadataScanner): boolean {
   for (const wrapper of discovery.getProviders()) {
-    const type = wrapper.metatype as { prototype?: unknown } | null | undefined;
-    // Class providers only: a factory's metatype is the factory, a value has none.
-    if (typeof type !== 'function' || wrapper.inject != null || typeof type.prototype !== 'object' || type.prototype === null) continue;
-    const prototype = type.prototype as Record<string, unknown>;
+    const prototype = providerPrototype(wrapper);
+    if (prototype === undefined) continue;
     for (const name of scanner.getAllMethodNames(prototype)) {
       const handler = prototype[name];
       if (typeof handler === 'function' && Reflect.getMetadata(RESOLVER_TYPE_METADATA, handler) === 'Subscription') return true;
     }
   }
   return false;
+}
+
+/**
+ * The prototype a provider's methods come from, before or after it is made: a class
+ * provider's class, a value provider's value (`useValue`: no class is registered, its
+ * instance is there from the start), a made factory's product. A factory not made yet has
+ * none to read: should it give a resolver with a subscription, RoutePolicyInspector finds
+ * it once the app is made and refuses to start.
+ */
+function providerPrototype(wrapper: { metatype?: unknown; inject?: unknown; instance?: unknown }): Record<string, unknown> | undefined {
+  const instance = wrapper.instance;
+  if (instance !== null && typeof instance === 'object') {
+    const prototype = Object.getPrototypeOf(instance) as unknown;
+    if (prototype !== null && typeof prototype === 'object' && prototype !== Object.prototype) return prototype as Record<string, unknown>;
+  }
+  const type = wrapper.metatype as { prototype?: unknown } | null | undefined;
+  // A factory's metatype is the factory, not the class of what it gives.
+  if (typeof type !== 'function' || wrapper.inject != null) return undefined;
+  const prototype = type.prototype;
+  return prototype !== null && typeof prototype === 'object' ? (prototype as Record<string, unknown>) : undefined;
 }
 
 /** Who may call a route. */
@@ -163,8 +181,11 @@ export class RoutePolicyInspector implements OnModuleInit {
     const entries: (RoutePolicyEntry & { readonly conflict: string | undefined })[] = [];
     for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
       const instance = wrapper.instance as object | undefined;
-      const type = wrapper.metatype as (abstract new (...args: never[]) => unknown) | undefined;
-      if (!instance || typeof instance !== 'object' || typeof type !== 'function') continue;
+      if (!instance || typeof instance !== 'object') continue;
+      // The instance's own class: a factory's metatype is the factory, a value provider
+      // (`useValue`) has none — and the guard reads the class of the instance it runs on.
+      const type = instance.constructor as (abstract new (...args: never[]) => unknown) | undefined;
+      if (typeof type !== 'function' || type === Object) continue;
       const gateway = Reflect.getMetadata(GATEWAY_METADATA, type) === true;
       const prototype = Object.getPrototypeOf(instance) as Record<string, unknown>;
       for (const name of this.scanner.getAllMethodNames(prototype)) {

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuditEvent } from '../../lib/core/audit.js';
+import { jsonLinesAuditSink } from '../../lib/core/audit.js';
 import type { ResourceServerOptions } from '../../lib/core/options.js';
 import type { Principal } from '../../lib/core/principal.js';
 import { createResourceServer } from '../../lib/core/resource-server.js';
@@ -357,6 +358,18 @@ describe('plugin options', () => {
     }
     const event = JSON.parse(line.split('\n')[0]!) as AuditEvent;
     expect(event).toMatchObject({ decision: 'deny', reason: 'ERR_TOKEN_MISSING', status: 401, route: { method: 'GET', template: '/me', path: '/me' } });
+  });
+
+  it('fastify.close() writes the audit events still buffered (a JSON-lines sink writes in batches)', async () => {
+    const writes: string[] = [];
+    const audit = jsonLinesAuditSink({ write: (chunk) => writes.push(chunk) }, { maxDelayMs: 1000 });
+    const app = Fastify();
+    await app.register(resourceServer, options({ audit }));
+    app.get('/me', who);
+    expect((await call(app, '/me')).status).toBe(401);
+    expect(writes).toEqual([]);
+    await app.close();
+    expect(writes.join('').split('\n').filter(Boolean).map((line) => (JSON.parse(line) as AuditEvent).reason)).toEqual(['ERR_TOKEN_MISSING']);
   });
 
   it('refuses a "server" that is not a resource server', async () => {
