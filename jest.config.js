@@ -21,7 +21,8 @@ export default {
     ],
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/test/redis/', '/test/load/'],
+  // test/redis: npm run test:redis; test/sample-app (the npm start demo): npm run test:demo.
+  testPathIgnorePatterns: ['/node_modules/', '/test/redis/', '/test/load/', '/test/sample-app/'],
   // The testing recipes' apps (built by the smoke test) have package.json files of their own.
   modulePathIgnorePatterns: ['<rootDir>/scripts/smoke/recipes/'],
   testTimeout: 20000,

@@ -1,9 +1,10 @@
 /**
  * What the README's code blocks take for granted: the imports a fragment leaves out, and
  * the values it names without declaring (an issuer URL, a project id, an Express handler…).
- * The compile test adds an import only when the block uses the name and does not import it.
+ * compile.mjs adds an import only when the block uses the name and does not import it.
  */
-export const IMPLICIT_IMPORTS: Readonly<Record<string, string>> = {
+/** @type {Readonly<Record<string, string>>} */
+export const IMPLICIT_IMPORTS = {
   createResourceServer: "import { createResourceServer } from 'zitadel-resource-server';",
   createRoute: "import { createRoute } from 'zitadel-resource-server';",
   MemoryRevocationList: "import { MemoryRevocationList } from 'zitadel-resource-server';",
