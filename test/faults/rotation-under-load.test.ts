@@ -38,7 +38,7 @@ describe('key rotation and outages under load (Express)', () => {
         decisionMs.push(event.durationMs);
       },
       // This suite is about rotation and outages under load, not the introspection bounds
-      // (test/core/introspection/amplification.test.ts): let 200 new tokens at once through.
+      // (test/core/introspection/amplification.spec.ts): let 200 new tokens at once through.
       introspection: { auth: { type: 'client_secret_basic', ...issuer.introspectionClient }, maxConcurrent: 256, maxNewPerSecond: 100_000 },
       ...extra,
     });

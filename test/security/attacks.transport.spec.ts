@@ -2,7 +2,7 @@
  * The transport slice of the attack corpus (support/corpus.ts `TRANSPORT_CASES`) over real
  * HTTP, on every framework: every case about request parsing and routing (raw bytes, two
  * headers, carriers, paths), plus a representative of each token-content refusal (the whole
- * corpus runs once at core level, attacks.core.test.ts). Each case checks the exact status,
+ * corpus runs once at core level, attacks.core.spec.ts). Each case checks the exact status,
  * the `WWW-Authenticate` challenge, the JSON body, the one audit event, and that nothing
  * secret (tokens, key material) or internal (stack frames, source paths) shows up in the
  * response. At the end, the same for every log line (the resource server's logger, Nest's

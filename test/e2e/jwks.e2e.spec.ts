@@ -3,7 +3,7 @@
  * rotated-in key, and the 503 of an outage, as each framework writes them (status,
  * `WWW-Authenticate`, `Retry-After`, body). The behaviour itself (cooldown, floods of kids,
  * every outage mode, cached keys after warm-up) is tested once at core level:
- * test/core/jwks-refresh.test.ts.
+ * test/core/jwks-refresh.spec.ts.
  */
 import { createTestIssuer } from '../../lib/testing/index.js';
 import type { TestIssuer } from '../../lib/testing/index.js';

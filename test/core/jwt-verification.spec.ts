@@ -2,7 +2,7 @@
  * JWT access tokens once, at core level (support/core-app.ts): RFC 6750 parsing, every
  * verification rule (algorithms, header parameters, claims, typ, ID tokens, keys), scopes,
  * roles and organizations, public routes, and no token in an answer or a log line. The app
- * kinds run the transport side in e2e/jwt.e2e.test.ts.
+ * kinds run the transport side in e2e/jwt.e2e.spec.ts.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -4,7 +4,7 @@
  * an outage as each framework writes them, and no token in any response or log line. The
  * behaviour itself (caching, single flight, revocation, every outage mode, garbage,
  * misconfiguration, scope enrichment) is tested once at core level:
- * test/core/introspection/introspection-caching.test.ts.
+ * test/core/introspection/introspection-caching.spec.ts.
  */
 import { createTestIssuer } from '../../lib/testing/index.js';
 import type { TestIssuer } from '../../lib/testing/index.js';

@@ -118,12 +118,15 @@ describe('GraphQL subscriptions end when their decision no longer holds (graphql
   it('ends an idle stream at the token\'s expiry (the timer), without waiting for an event', async () => {
     const token = await issuer.mintJwt({ sub: 'svc-2', ...issuer.roleClaims(['orders.read']) }, { expiresIn: 1 });
     const expiresAt = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp * 1000;
+    // The server's clock moves on to 800 ms before exp + clockTolerance (5 s, the default):
+    // the stream starts, and the timer (real time, the subject here) has 800 ms to run.
+    offset = expiresAt + 5000 - 800 - Date.now();
     const outcome = await subscribe('idle', token);
     expect(outcome.values).toEqual([]);
     expect(outcome.error?.message).toBe('The token has expired');
-    // Accepted until exp + clockTolerance (5 s, the default), like any request; ended then.
-    expect(outcome.endedAt).toBeGreaterThanOrEqual(expiresAt + 5000);
-    expect(outcome.endedAt).toBeLessThan(expiresAt + 6500);
+    // Accepted until exp + clockTolerance, like any request; ended then (on the server's clock).
+    expect(outcome.endedAt + offset).toBeGreaterThanOrEqual(expiresAt + 5000);
+    expect(outcome.endedAt + offset).toBeLessThan(expiresAt + 6500);
   });
 
   it('ends before the next event once the token is revoked', async () => {

@@ -2,7 +2,7 @@
  * Issue 15 item 8 over real HTTP on every app kind: claims of the wrong type or out of range
  * are refused, never coerced — a space-separated string is not a list of roles, and an
  * `exp` beyond what a Date can hold is not a lifetime. (Core level, with the introspection
- * variant: test/security/hardening-core.test.ts.)
+ * variant: test/security/hardening-core.spec.ts.)
  */
 import { createTestIssuer } from '../../lib/testing/index.js';
 import type { TestIssuer } from '../../lib/testing/index.js';

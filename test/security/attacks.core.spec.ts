@@ -3,7 +3,7 @@
  * `rs.decide()` on the request view an adapter builds (support/core-app.ts), with the same
  * assertions as over HTTP: exact status, challenge and body, the one audit event, nothing
  * secret or internal in the answer, the log lines or the audit trail. The transport slice
- * (attacks.transport.test.ts) runs the cases about request parsing, plus a representative of
+ * (attacks.transport.spec.ts) runs the cases about request parsing, plus a representative of
  * each token-content refusal, over real HTTP on every app kind.
  */
 import { CORE_CASES, CORPUS, TRANSPORT_CASES, revocation } from './support/corpus.js';

@@ -2,7 +2,7 @@
  * Introspection once, at core level (support/core-app.ts) against the test issuer on
  * 127.0.0.1: principals from answers, client authentication, caching (TTL, inactive
  * answers), single flight, revocation, outages and garbage, misconfiguration, scope
- * enrichment. The app kinds run the transport side in e2e/introspection.e2e.test.ts.
+ * enrichment. The app kinds run the transport side in e2e/introspection.e2e.spec.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { generateKeyPairSync } from 'node:crypto';

@@ -120,14 +120,17 @@ describe('subscription streams and their expiry timer', () => {
   let app: INestApplication;
   let wsUrl = '';
   const events: AuditEvent[] = [];
+  let offset = 0;
+  const now = () => Date.now() + offset;
 
   beforeAll(async () => {
-    issuer = await createTestIssuer({ keys: 'shared' });
+    issuer = await createTestIssuer({ keys: 'shared', now });
     ({ app, wsUrl } = await startApp(StreamsResolver, {
       issuer: issuer.issuer,
       audience: 'test-project',
       projectId: 'test-project',
       clockTolerance: 0,
+      now,
       audit: (event) => events.push(event),
     }));
   });
@@ -138,13 +141,16 @@ describe('subscription streams and their expiry timer', () => {
 
   it('a source that fails ends the subscription with its error, and nothing is decided for it afterwards (no timer left behind)', async () => {
     events.length = 0;
-    const token = await issuer.mintJwt({ sub: 'svc-broken', ...issuer.roleClaims(['orders.read']) }, { expiresIn: 1 });
+    const token = await issuer.mintJwt({ sub: 'svc-broken', ...issuer.roleClaims(['orders.read']) });
     const expiresAt = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp * 1000;
+    // The server's clock moves on to 800 ms before exp: the expiry timer is armed for then.
+    offset = expiresAt - 800 - Date.now();
     const outcome = await subscribe(wsUrl, 'broken', { authorization: `Bearer ${token}` });
     expect(outcome.values).toEqual([1]);
     expect(outcome.error?.message).toBe('the event source failed');
-    // Past the token's expiry: a stream that is over has no decision left to make.
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 500));
+    // Past the token's expiry (real time: the timer must not fire): a stream that is over has
+    // no decision left to make.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - now()) + 300));
     expect(events.filter((event) => event.subject === 'svc-broken' && event.decision === 'deny')).toEqual([]);
   });
 });

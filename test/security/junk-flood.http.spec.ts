@@ -3,7 +3,7 @@
  * a few seconds) against an API protected as the README configures it for ZITADEL, on
  * Express, Nest and Fastify. The upstream call count stays bounded, a legitimate PAT is
  * served during the flood, and a new one that was told to come back gets through when it
- * does. The same flood with simulated time and exact counts: test/core/introspection/amplification.test.ts.
+ * does. The same flood with simulated time and exact counts: test/core/introspection/amplification.spec.ts.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { startApp } from '../support/apps.js';

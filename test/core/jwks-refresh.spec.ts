@@ -1,7 +1,7 @@
 /**
  * JWKS refresh on an unknown kid, its cooldown, outages at cold start and after warm-up:
  * decided by the core (support/core-app.ts) against the test issuer on 127.0.0.1, once.
- * The app kinds run the transport side of it in e2e/jwks.e2e.test.ts.
+ * The app kinds run the transport side of it in e2e/jwks.e2e.spec.ts.
  */
 import { generateKeyPair } from 'jose';
 import { createTestIssuer } from '../../lib/testing/index.js';

@@ -4,7 +4,7 @@
  * Authorization headers, the query carrier), a representative of each refusal, scopes,
  * roles per organization from route parameters, class- and method-level requirements,
  * public routes, and no token in a response or a log line. Every verification rule runs
- * once at core level: test/core/jwt-verification.test.ts.
+ * once at core level: test/core/jwt-verification.spec.ts.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -124,7 +124,7 @@ describe.each(APP_KINDS)('JWT access tokens on %s', (kind) => {
 
   const disallowedAlg = 'The token is signed with an algorithm that is not allowed';
   // A representative of each refusal as the framework writes it; every verification rule is
-  // tested at core level (test/core/jwt-verification.test.ts).
+  // tested at core level (test/core/jwt-verification.spec.ts).
   it.each([
     ['alg none', () => mint({}, { unsigned: 'none' }), disallowedAlg],
     ['a jku header', async () => mint({}, { header: { jku: `${canaryUrl}/jwks` } }), 'The token header must not carry jku'],
