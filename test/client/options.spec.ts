@@ -5,9 +5,10 @@ import { join } from 'node:path';
 
 import { createTokenSource, projectAudienceScope, TokenSourceError } from '../../lib/client/index.js';
 import type { TokenSourceOptions } from '../../lib/client/index.js';
+import { otherRsaKey } from '../support/test-keys.js';
 
 const ISSUER = 'https://acme.zitadel.cloud';
-const rsaPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+const rsaPem = otherRsaKey(0).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
 const SERVICE_KEY = { type: 'serviceaccount' as const, keyId: '320000000000000001', key: rsaPem, userId: '310000000000000001' };
 const CLIENT = { type: 'client_credentials' as const, clientId: 'reporter@acme', clientSecret: 's3cret' };
 

@@ -1,4 +1,4 @@
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +13,7 @@ import type { FetchLike, TokenSourceOptions } from '../../lib/client/index.js';
 import { startDevIssuer } from '../../sample-app/src/dev-issuer/index.js';
 import type { DevIssuer } from '../../sample-app/src/dev-issuer/index.js';
 import { LogCapture } from '../support/log-capture.js';
+import { devIssuerKeys, otherRsaKey } from '../support/test-keys.js';
 
 const ISSUER = 'https://acme.zitadel.cloud';
 const TOKEN_ENDPOINT = `${ISSUER}/oauth/v2/token`;
@@ -24,7 +25,7 @@ let rs: ResourceServer;
 // In a describe, so that these hooks serve this file's tests only (see test/support/specs.ts).
 describe('createTokenSource', () => {
   beforeAll(async () => {
-    idp = await startDevIssuer();
+    idp = await startDevIssuer({ keys: devIssuerKeys() });
     rs = createResourceServer({
       issuer: idp.issuer,
       audience: [idp.projectId],
@@ -248,7 +249,7 @@ describe('createTokenSource', () => {
 
     it('a key the issuer does not know: ERR_TOKEN_REJECTED invalid_grant', async () => {
       const { keyFile } = idp.serviceUsers.jwtProfile;
-      const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+      const other = otherRsaKey(6).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
       const tokens = jwtProfileSource({ credentials: { type: 'jwt_profile', keyFile: { ...keyFile, key: other } } });
       const error = await rejection(tokens.getToken(), 'ERR_TOKEN_REJECTED');
       expect(error.oauthError).toBe('invalid_grant');
@@ -258,7 +259,7 @@ describe('createTokenSource', () => {
 
   describe('requests on the wire', () => {
     it('JWT profile: form and RS256 assertion (kid, iss = sub = userId, aud = issuer, 60 s, jti)', async () => {
-      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const { privateKey } = otherRsaKey(5);
       const keyFile = {
         type: 'serviceaccount' as const,
         keyId: '320000000000000001',

@@ -6,13 +6,13 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { generateKeyPair, exportJWK } from 'jose';
+import { exportJWK } from 'jose';
 import { createTestIssuer } from '../../lib/testing/index.js';
 import type { TestIssuer } from '../../lib/testing/index.js';
 import { coreApp } from '../support/core-app.js';
 import type { CoreAnswer, CoreApp } from '../support/core-app.js';
 import { LogCapture } from '../support/log-capture.js';
-import { testKeys } from '../support/test-keys.js';
+import { otherRsaKey, testKeys } from '../support/test-keys.js';
 
 const BARE = 'Bearer realm="api"';
 const invalidToken = (description: string) =>
@@ -21,7 +21,8 @@ const invalidRequest = (description: string) =>
   `Bearer realm="api", error="invalid_request", error_description="${description}"`;
 
 /** An RSA key nobody trusts, for the cases that sign with one (generated once). */
-const attackerKey = generateKeyPair('RS256', { extractable: true });
+/** A key that is not in the issuer's JWKS (one of the run's other RSA keys). */
+const attackerKey = Promise.resolve(otherRsaKey(0));
 
 describe('JWT access tokens at core level', () => {
   let issuer: TestIssuer;

@@ -1,10 +1,11 @@
-import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 
 import { zitadelScopes } from '../../lib/client/index.js';
 import { DEV_PROJECT, startDevIssuer } from '../../sample-app/src/dev-issuer/index.js';
 import type { DevIssuer } from '../../sample-app/src/dev-issuer/index.js';
+import { devIssuerKeys, otherRsaKey } from '../support/test-keys.js';
 
 const ORG_1 = '100000000000000001';
 const ORG_2 = '100000000000000002';
@@ -24,7 +25,7 @@ let idp: DevIssuer;
 // In a describe, so that these hooks serve this file's tests only (see test/support/specs.ts).
 describe("the sample app's dev issuer", () => {
   beforeAll(async () => {
-    idp = await startDevIssuer();
+    idp = await startDevIssuer({ keys: devIssuerKeys() });
   });
 
   afterAll(async () => {
@@ -169,6 +170,16 @@ describe("the sample app's dev issuer", () => {
       expect(keyFile.key).toMatch(/^-----BEGIN RSA PRIVATE KEY-----/);
     });
 
+    it('uses the keys it is given (keys option): the JWKS publishes the signing key, the key files hold the others', async () => {
+      const keys = devIssuerKeys();
+      const jwks = (await (await fetch(`${idp.issuer}/oauth/v2/keys`)).json()) as { keys: { n?: string }[] };
+      expect(jwks.keys.map((key) => key.n)).toEqual([(keys.signing.export({ format: 'jwk' }) as { n: string }).n]);
+      expect(createPrivateKey(idp.api.keyFile.key).equals(keys.api)).toBe(true);
+      expect(createPrivateKey(idp.serviceUsers.jwtProfile.keyFile.key).equals(keys.serviceUser)).toBe(true);
+      await expect(startDevIssuer({ keys: { ...keys, api: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey } })).rejects.toThrow('"keys" option');
+      await expect(startDevIssuer({ keys: { ...keys, signing: createPublicKey(keys.signing) } })).rejects.toThrow('"keys" option');
+    });
+
     describe('JWT profile grant', () => {
       const batch = DEV_PROJECT.jwtProfileUser.username;
 
@@ -239,7 +250,7 @@ describe("the sample app's dev issuer", () => {
 
       it('rejects an assertion signed with another key, for another audience or with an unknown kid', async () => {
         const { keyFile, userId } = idp.serviceUsers.jwtProfile;
-        const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+        const other = otherRsaKey(6).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
         const assertions = [
           await assertionFor({ keyId: keyFile.keyId, key: other }, userId),
           await assertionFor(keyFile, userId, { audience: 'https://elsewhere.example' }),
@@ -324,7 +335,7 @@ describe("the sample app's dev issuer", () => {
         expect(wrongSecret.body).toEqual({ error: 'unauthorized_client' });
         expect(wrongSecret.headers.get('www-authenticate')).toBeNull();
 
-        const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+        const other = otherRsaKey(6).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
         const forged = await assertionFor({ keyId: idp.api.keyFile.keyId, key: other }, idp.api.clientId);
         const badAssertion = await introspectPrivateKeyJwt(token, forged);
         expect(badAssertion.status).toBe(400);
@@ -456,8 +467,8 @@ describe("the sample app's dev issuer", () => {
 
   describe('close()', () => {
     it('stops listening, and two issuers do not share state', async () => {
-      const first = await startDevIssuer();
-      const second = await startDevIssuer();
+      const first = await startDevIssuer({ keys: devIssuerKeys(0) });
+      const second = await startDevIssuer({ keys: devIssuerKeys(3) });
       try {
         expect(first.issuer).not.toBe(second.issuer);
         const pat = await first.createPersonalAccessToken(first.serviceUsers.jwtProfile.userId);

@@ -11,7 +11,7 @@ import { createTestIssuer } from '../../lib/testing/index.js';
 import type { TestIssuer, TestServiceUser } from '../../lib/testing/index.js';
 import { DEV_PROJECT, startDevIssuer } from '../../sample-app/src/dev-issuer/index.js';
 import type { DevIssuer } from '../../sample-app/src/dev-issuer/index.js';
-import { testKeys } from '../support/test-keys.js';
+import { devIssuerKeys, testKeys } from '../support/test-keys.js';
 
 type Json = Record<string, unknown>;
 
@@ -52,7 +52,7 @@ describe('dev issuer and test issuer emit the same ZITADEL shapes', () => {
   let reporter: TestServiceUser;
 
   beforeAll(async () => {
-    dev = await startDevIssuer();
+    dev = await startDevIssuer({ keys: devIssuerKeys() });
     test = await createTestIssuer({
       keys: await testKeys(),
       projectId: DEV_PROJECT.projectId,

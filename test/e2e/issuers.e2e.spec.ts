@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { createTestIssuer, createTestKeys } from '../../lib/testing/index.js';
+import { createTestIssuer, importTestKeys } from '../../lib/testing/index.js';
 import type { TestIssuer } from '../../lib/testing/index.js';
 import { resolveOptions } from '../../lib/core/options.js';
 import { APP_KINDS, startApp } from '../support/apps.js';
 import type { RunningApp } from '../support/apps.js';
 import { get, send } from '../support/send.js';
-import { testKeys } from '../support/test-keys.js';
+import { otherRsaKey, testKeys } from '../support/test-keys.js';
 
 /** The stranger's own key, once for every app kind. */
-const strangerKeys = createTestKeys('RS256');
+const strangerKeys = importTestKeys(otherRsaKey(0).privateKey);
 
 describe.each(APP_KINDS)('several trusted issuers on %s', (kind) => {
   let tenantA: TestIssuer;

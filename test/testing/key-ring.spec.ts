@@ -5,11 +5,12 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createResourceServer } from '../../lib/core/resource-server.js';
 import { createTestIssuer, importTestKeys } from '../../lib/testing/index.js';
+import { otherRsaKey } from '../support/test-keys.js';
 
 const silent = { warn: () => undefined, error: () => undefined };
 
 describe('importTestKeys', () => {
-  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const rsa = otherRsaKey(0);
   const pem = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
   it('signs with the imported key: issuers using it publish its public key and their tokens verify', async () => {

@@ -10,6 +10,7 @@ import {
 } from 'jose';
 import { createTestIssuer } from '../../lib/testing/index.js';
 import type { TestIssuer } from '../../lib/testing/index.js';
+import { otherRsaKey, testKeys } from '../support/test-keys.js';
 
 function basic(clientId: string, clientSecret: string): string {
   return `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`;
@@ -178,7 +179,7 @@ describe('createTestIssuer', () => {
     });
 
     it('signs with a foreign key (same kid, bad signature)', async () => {
-      const foreign = await generateKeyPair('RS256', { extractable: true });
+      const foreign = otherRsaKey(0);
       const token = await issuer.mintJwt({}, { key: foreign.privateKey });
       expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'RS256', kid: issuer.currentKid });
       await expect(jwtVerify(token, createRemoteJWKSet(new URL(issuer.jwksUri))))
@@ -329,7 +330,7 @@ describe('createTestIssuer', () => {
     });
 
     it('answers inactive for JWTs it did not sign validly', async () => {
-      const foreign = await generateKeyPair('RS256');
+      const foreign = otherRsaKey(0);
       const cases = [
         await issuer.mintJwt({}, { key: foreign.privateKey }),
         await issuer.mintJwt({}, { unsigned: 'none' }),
@@ -343,8 +344,9 @@ describe('createTestIssuer', () => {
     });
 
     it('accepts private_key_jwt client assertions when configured', async () => {
-      const { privateKey, publicKey } = await generateKeyPair('RS256');
+      const { privateKey, publicKey } = otherRsaKey(1);
       const keyed = await createTestIssuer({
+        keys: await testKeys(),
         introspectionClientKey: { clientId: '311@project', keyId: 'key-1', publicKey },
       });
       try {
@@ -383,7 +385,7 @@ describe('createTestIssuer', () => {
 
   describe('keys and roles', () => {
     it('rotates keys: the new kid is current, the old stays unless dropOld', async () => {
-      const local = await createTestIssuer();
+      const local = await createTestIssuer({ keys: await testKeys() });
       try {
         const oldKid = local.currentKid;
         const oldToken = await local.mintJwt();
@@ -507,7 +509,7 @@ describe('createTestIssuer', () => {
 
   describe('lifecycle and options', () => {
     it('close() drops hung connections and is idempotent; the port is then closed', async () => {
-      const local = await createTestIssuer();
+      const local = await createTestIssuer({ keys: await testKeys() });
       await local.goDown('hang');
       const pending = fetch(local.jwksUri).then(() => 'answered', () => 'failed');
       // The request has reached the hung issuer (it counts requests in outages too).
@@ -521,10 +523,10 @@ describe('createTestIssuer', () => {
     });
 
     it('listens on a given port and uses the given audience and clock', async () => {
-      const probe = await createTestIssuer();
+      const probe = await createTestIssuer({ keys: await testKeys() });
       const port = Number(new URL(probe.issuer).port);
       await probe.close();
-      const local = await createTestIssuer({ port, audience: 'api', projectId: 'api', now: () => 1_700_000_000_000 });
+      const local = await createTestIssuer({ keys: await testKeys(), port, audience: 'api', projectId: 'api', now: () => 1_700_000_000_000 });
       try {
         expect(local.issuer).toBe(`http://127.0.0.1:${port}`);
         const payload = decodeJwt(await local.mintJwt());

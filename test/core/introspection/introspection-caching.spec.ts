@@ -5,14 +5,13 @@
  * enrichment. The app kinds run the transport side in e2e/introspection.e2e.spec.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { generateKeyPairSync } from 'node:crypto';
 import { createTestIssuer } from '../../../lib/testing/index.js';
 import type { TestIssuer } from '../../../lib/testing/index.js';
 import type { ResourceServerOptions } from '../../../lib/core/options.js';
 import { coreApp } from '../../support/core-app.js';
 import type { CoreApp } from '../../support/core-app.js';
 import { LogCapture } from '../../support/log-capture.js';
-import { testKeys } from '../../support/test-keys.js';
+import { otherRsaKey, testKeys } from '../../support/test-keys.js';
 
 const TIMEOUT_MS = 800;
 /** For the hanging endpoint only (it costs this much); 150 ms was seen to be too little for a busy machine. */
@@ -26,7 +25,7 @@ describe('opaque tokens and introspection at core level', () => {
   let offset = 0;
   const now = () => Date.now() + offset;
   let logs: LogCapture;
-  const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const keys = otherRsaKey(0);
   const keyFile = {
     type: 'application' as const,
     keyId: '310000000000000001',

@@ -2,7 +2,6 @@
  * Issue 14 (audience rule of introspection) and issue 15 item 8 (numeric claims of an
  * introspection answer), at core level: injected fetch and clock.
  */
-import { generateKeyPairSync } from 'node:crypto';
 import { processIntrospectionResponse } from '../../../lib/core/introspection/introspection-client.js';
 import { UpstreamError } from '../../../lib/core/http.js';
 import { createResourceServer } from '../../../lib/core/resource-server.js';
@@ -10,12 +9,13 @@ import type { IntrospectionAuth } from '../../../lib/core/options.js';
 import type { FetchLike } from '../../../lib/core/http.js';
 import { API_CLIENT_ID, ISSUER, ORG, PROJECT, activeAnswer, clock, createFakeIssuer, patAnswer, silent } from '../support/fake-issuer.js';
 import { zitadelPat } from '../support/zitadel-tokens.js';
+import { otherRsaKey } from '../../support/test-keys.js';
 
 const headers = new Headers();
 const basic: IntrospectionAuth = { type: 'client_secret_basic', clientId: API_CLIENT_ID, clientSecret: 's3cret' };
 
 function applicationKeyFile(clientId: string) {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { privateKey } = otherRsaKey(0);
   return { type: 'application' as const, keyId: '294800000000000099', key: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(), appId: '294800000000000088', clientId };
 }
 

@@ -5,13 +5,13 @@
  * contains the private key — not when the string is the file's JSON text (an environment
  * variable holding it) or the PEM itself.
  */
-import { generateKeyPairSync } from 'node:crypto';
 import { ResourceServerOptionsError } from '../../../lib/core/errors.js';
 import { resolveOptions } from '../../../lib/core/options.js';
 import type { ResourceServerOptions } from '../../../lib/core/options.js';
 import { createTokenSource } from '../../../lib/client/index.js';
+import { otherRsaKey } from '../../support/test-keys.js';
 
-const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+const pem = otherRsaKey(0).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
 const body = pem.split('\n').slice(1, -2).join('');
 const application = { type: 'application', keyId: '1', key: pem, appId: '2', clientId: 'orders-api@acme' };
 const serviceUser = { type: 'serviceaccount', keyId: '1', key: pem, userId: '3' };

@@ -18,6 +18,7 @@ import type { ResourceServerOptions } from '../../../lib/core/options.js';
 import { RequireRole, ResourceServerGuard, ResourceServerModule } from '../../../lib/nest/index.js';
 import { createTestIssuer } from '../../../lib/testing/index.js';
 import type { TestIssuer } from '../../../lib/testing/index.js';
+import { testKeys } from '../../support/test-keys.js';
 import { subscribe, TICK_MS, ticks } from './subscription-client.js';
 
 /** A source that emits once, then fails (a broken upstream, a bad cursor…). */
@@ -82,8 +83,8 @@ describe('a subscription with an opaque token of one of several issuers, routed 
   const events: AuditEvent[] = [];
 
   beforeAll(async () => {
-    tenantA = await createTestIssuer({ projectId: 'project-a', audience: 'project-a', introspectionClient: { clientId: 'api-a', clientSecret: 'a' } });
-    tenantB = await createTestIssuer({ projectId: 'project-b', audience: 'project-b', introspectionClient: { clientId: 'api-b', clientSecret: 'b' } });
+    tenantA = await createTestIssuer({ keys: await testKeys(), projectId: 'project-a', audience: 'project-a', introspectionClient: { clientId: 'api-a', clientSecret: 'a' } });
+    tenantB = await createTestIssuer({ keys: await testKeys(), projectId: 'project-b', audience: 'project-b', introspectionClient: { clientId: 'api-b', clientSecret: 'b' } });
     const issuer = (tenant: TestIssuer, name: 'a' | 'b') => ({
       issuer: tenant.issuer,
       audience: `project-${name}`,
