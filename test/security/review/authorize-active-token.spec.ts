@@ -108,6 +108,11 @@ describe('authorize() on a principal kept from an earlier authenticate()', () =>
     });
   });
   afterAll(() => issuer.close());
+  // The server's clock is the real one at each test's start (not at import: a runner imports
+  // every spec of its directory before the first test runs).
+  beforeEach(() => {
+    clock = Date.now();
+  });
 
   it('is refused once the token is in the revocation list', async () => {
     const token = await issuer.mintJwt({ jti: 'kept-1', ...issuer.roleClaims(['orders.admin']) });

@@ -35,7 +35,7 @@ describe.each(APP_KINDS)('parallel requests on %s', (kind) => {
   });
 
   it('never mixes up callers or routes while verifications are in flight', async () => {
-    issuer.setLatency(150);
+    issuer.setLatency(100);
     const admin = await issuer.mintJwt({ sub: 'admin-user', ...issuer.roleClaims(['orders.admin', 'orders.read']) });
     const plain = await issuer.mintJwt({ sub: 'plain-user' });
     const opaqueAdmin = issuer.mintOpaque({ sub: 'opaque-admin', ...issuer.roleClaims(['orders.admin', 'orders.read']), scope: 'orders:read' });
