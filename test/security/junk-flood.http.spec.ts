@@ -1,6 +1,6 @@
 /**
- * Issue 15 item 4 over real HTTP: a junk-token flood (bounded: 600 requests, loopback only,
- * a few seconds) against an API protected as the README configures it for ZITADEL, on
+ * Issue 15 item 4 over real HTTP: a junk-token flood (bounded: 300 requests, loopback only,
+ * a second or two) against an API protected as the README configures it for ZITADEL, on
  * Express, Nest and Fastify. The upstream call count stays bounded, a legitimate PAT is
  * served during the flood, and a new one that was told to come back gets through when it
  * does. The same flood with simulated time and exact counts: test/core/introspection/amplification.spec.ts.
@@ -88,7 +88,7 @@ describe.each(KINDS)('a junk-token flood over HTTP (%s)', (kind) => {
     await zitadel?.close();
   });
 
-  it('400 made-up strings and 200 ZITADEL-shaped fakes at once: a handful of upstream calls, a cached PAT served throughout, a new PAT served when it comes back', async () => {
+  it('200 made-up strings and 100 ZITADEL-shaped fakes at once: a handful of upstream calls, a cached PAT served throughout, a new PAT served when it comes back', async () => {
     const cached = zitadel.issuer.createPersonalAccessToken({ user: zitadel.user });
     expect((await get(`${app.url}/me`, cached)).status).toBe(200);
     zitadel.issuer.resetCounts();
@@ -111,8 +111,8 @@ describe.each(KINDS)('a junk-token flood over HTTP (%s)', (kind) => {
       });
     };
     const fresh = zitadel.issuer.createPersonalAccessToken({ user: zitadel.user });
-    const madeUpAnswers = Promise.all(Array.from({ length: 400 }, (_, i) => send(madeUp(i))));
-    const fakeAnswers = Promise.all(Array.from({ length: 200 }, (_, i) => send(i % 2 === 0 ? zitadelPat() : zitadelOpaqueToken())));
+    const madeUpAnswers = Promise.all(Array.from({ length: 200 }, (_, i) => send(madeUp(i))));
+    const fakeAnswers = Promise.all(Array.from({ length: 100 }, (_, i) => send(i % 2 === 0 ? zitadelPat() : zitadelOpaqueToken())));
     const during = Promise.all([send(cached), send(fresh)]);
     await over;
     const held = gate.held;
@@ -120,13 +120,13 @@ describe.each(KINDS)('a junk-token flood over HTTP (%s)', (kind) => {
     const [[duringCached, duringFresh], made, fakes] = await Promise.all([during, madeUpAnswers, fakeAnswers]);
 
     // Made-up strings are refused without asking anyone.
-    expect(count(made)).toEqual({ 401: 400 });
+    expect(count(made)).toEqual({ 401: 200 });
     expect(made[0]!.headers['www-authenticate']).toBe('Bearer realm="api", error="invalid_token", error_description="The token is malformed"');
     // ZITADEL-shaped fakes: the few admitted are inactive (401); the rest are shed with 503
     // and Retry-After before they cost a call made with the API's credentials.
     const fakeCounts = count(fakes);
     expect(Object.keys(fakeCounts).sort()).toEqual(['401', '503']);
-    expect(fakeCounts[503]).toBeGreaterThan(150);
+    expect(fakeCounts[503]).toBeGreaterThanOrEqual(100 - 6);
     for (const answer of fakes.filter((a) => a.status === 503)) expect(answer.headers['retry-after']).toBe('1');
     // Upstream: one call per admitted fake (at most 6 at once, introspection.maxConcurrent,
     // all held while the burst lasted), plus the new PAT's — never one per junk token.
