@@ -14,8 +14,12 @@
 import { generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
 
-/** How many keys ZRS_TEST_RSA_KEYS holds (the most one test uses at once: two dev issuers' three, and one more). */
-const RSA_POOL = 7;
+/**
+ * How many keys ZRS_TEST_RSA_KEYS holds: the most one test uses at once (a dev issuer's
+ * three, and one it does not know). Each costs 100-600 ms of CPU here, on the wall clock
+ * before the first test starts (two at a time on 2 cores).
+ */
+const RSA_POOL = 4;
 import { connect } from 'node:net';
 
 /** A Redis answers PING (or refuses it for want of a password) within `timeoutMs`. */

@@ -31,7 +31,8 @@ const others = new Map<number, RsaKeyPair>();
  * The `index`-th 2048-bit RSA key pair of this run that is not the test issuers' key
  * (`testKeys()`): distinct indexes are distinct keys. For a key a test needs besides the
  * issuer's — a service user's or an API application's key file, an attacker's, the dev
- * issuer's. Indexes 0 to 6 come from the run's pool.
+ * issuer's (0 to 2, `devIssuerKeys()`). Indexes 0 to 3 come from the run's pool; a test
+ * next to a dev issuer takes 3 for a key the dev issuer does not know.
  */
 export function otherRsaKey(index: number): RsaKeyPair {
   let pair = others.get(index);
@@ -48,11 +49,7 @@ export function otherRsaKey(index: number): RsaKeyPair {
   return pair;
 }
 
-/**
- * Keys for `startDevIssuer({ keys })` (the sample app's dev issuer): three of the run's other
- * RSA keys, from `otherRsaKey(first)` on. Two dev issuers that must not share keys use
- * different `first`s (0 and 3).
- */
-export function devIssuerKeys(first = 0): { signing: KeyObject; api: KeyObject; serviceUser: KeyObject } {
-  return { signing: otherRsaKey(first).privateKey, api: otherRsaKey(first + 1).privateKey, serviceUser: otherRsaKey(first + 2).privateKey };
+/** Keys for `startDevIssuer({ keys })` (the sample app's dev issuer): `otherRsaKey(0)` to `(2)`. */
+export function devIssuerKeys(): { signing: KeyObject; api: KeyObject; serviceUser: KeyObject } {
+  return { signing: otherRsaKey(0).privateKey, api: otherRsaKey(1).privateKey, serviceUser: otherRsaKey(2).privateKey };
 }
