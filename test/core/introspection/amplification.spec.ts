@@ -129,7 +129,7 @@ describe('a junk-token flood (issue 15 item 4)', () => {
       await fresh;
       newPatsServed += 1;
       const results = await wave;
-      for (const result of results) expect([401, 503]).toContain(statusOf(result));
+      expect(results.map(statusOf).filter((status) => status !== 401 && status !== 503)).toEqual([]);
     }
     expect(newPatsServed).toBe(10);
     // 4,000 junk tokens and 10 PATs in 10 s: the bucket (100 per second, one second's worth
