@@ -6,12 +6,13 @@
  *   (100-450 ms of CPU each on this machine);
  * - RSA_POOL more RSA keys, distinct from it, in ZRS_TEST_RSA_KEYS (a JSON list of PKCS#8
  *   PEMs; support/test-keys.ts `otherRsaKey(i)`): for the keys a test needs besides the
- *   issuer's (a service user's, an API application's, an attacker's, the dev issuer's three).
- *   About 50 RSA key generations across the files were 15 s of CPU of a 125 s run;
+ *   issuer's (a key file's, an attacker's, the dev issuer's three). About 50 RSA key
+ *   generations across the files were 15 s of CPU of a 125 s run;
  * - one line on the Redis suite (test/redis), which is not part of npm test: whether it
  *   could run here, and how, so that a skipped suite is never silent.
  */
 import { generateKeyPair } from 'node:crypto';
+import { connect } from 'node:net';
 import { promisify } from 'node:util';
 
 /**
@@ -20,7 +21,6 @@ import { promisify } from 'node:util';
  * before the first test starts (two at a time on 2 cores).
  */
 const RSA_POOL = 4;
-import { connect } from 'node:net';
 
 /** A Redis answers PING (or refuses it for want of a password) within `timeoutMs`. */
 function reachable(url, timeoutMs) {
