@@ -13,7 +13,7 @@ import type { FetchLike, TokenSourceOptions } from '../../lib/client/index.js';
 import { startDevIssuer } from '../../sample-app/src/dev-issuer/index.js';
 import type { DevIssuer } from '../../sample-app/src/dev-issuer/index.js';
 import { LogCapture } from '../support/log-capture.js';
-import { devIssuerKeys, otherRsaKey } from '../support/test-keys.js';
+import { devIssuerKeys, testIssuerRsaKey } from '../support/test-keys.js';
 
 const ISSUER = 'https://acme.zitadel.cloud';
 const TOKEN_ENDPOINT = `${ISSUER}/oauth/v2/token`;
@@ -249,7 +249,7 @@ describe('createTokenSource', () => {
 
     it('a key the issuer does not know: ERR_TOKEN_REJECTED invalid_grant', async () => {
       const { keyFile } = idp.serviceUsers.jwtProfile;
-      const other = otherRsaKey(3).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+      const other = testIssuerRsaKey().privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
       const tokens = jwtProfileSource({ credentials: { type: 'jwt_profile', keyFile: { ...keyFile, key: other } } });
       const error = await rejection(tokens.getToken(), 'ERR_TOKEN_REJECTED');
       expect(error.oauthError).toBe('invalid_grant');
@@ -259,7 +259,7 @@ describe('createTokenSource', () => {
 
   describe('requests on the wire', () => {
     it('JWT profile: form and RS256 assertion (kid, iss = sub = userId, aud = issuer, 60 s, jti)', async () => {
-      const { privateKey } = otherRsaKey(3);
+      const { privateKey } = testIssuerRsaKey();
       const keyFile = {
         type: 'serviceaccount' as const,
         keyId: '320000000000000001',

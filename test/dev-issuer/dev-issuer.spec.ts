@@ -5,7 +5,7 @@ import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, SignJW
 import { zitadelScopes } from '../../lib/client/index.js';
 import { DEV_PROJECT, startDevIssuer } from '../../sample-app/src/dev-issuer/index.js';
 import type { DevIssuer } from '../../sample-app/src/dev-issuer/index.js';
-import { devIssuerKeys, otherRsaKey } from '../support/test-keys.js';
+import { devIssuerKeys, testIssuerRsaKey } from '../support/test-keys.js';
 
 const ORG_1 = '100000000000000001';
 const ORG_2 = '100000000000000002';
@@ -250,7 +250,7 @@ describe("the sample app's dev issuer", () => {
 
       it('rejects an assertion signed with another key, for another audience or with an unknown kid', async () => {
         const { keyFile, userId } = idp.serviceUsers.jwtProfile;
-        const other = otherRsaKey(3).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+        const other = testIssuerRsaKey().privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
         const assertions = [
           await assertionFor({ keyId: keyFile.keyId, key: other }, userId),
           await assertionFor(keyFile, userId, { audience: 'https://elsewhere.example' }),
@@ -335,7 +335,7 @@ describe("the sample app's dev issuer", () => {
         expect(wrongSecret.body).toEqual({ error: 'unauthorized_client' });
         expect(wrongSecret.headers.get('www-authenticate')).toBeNull();
 
-        const other = otherRsaKey(3).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+        const other = testIssuerRsaKey().privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
         const forged = await assertionFor({ keyId: idp.api.keyFile.keyId, key: other }, idp.api.clientId);
         const badAssertion = await introspectPrivateKeyJwt(token, forged);
         expect(badAssertion.status).toBe(400);

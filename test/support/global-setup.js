@@ -16,11 +16,11 @@ import { connect } from 'node:net';
 import { promisify } from 'node:util';
 
 /**
- * How many keys ZRS_TEST_RSA_KEYS holds: the most one test uses at once (a dev issuer's
- * three, and one it does not know). Each costs 100-600 ms of CPU here, on the wall clock
- * before the first test starts (two at a time on 2 cores).
+ * How many keys ZRS_TEST_RSA_KEYS holds: the most one test uses besides the issuer key (a
+ * dev issuer's three). Each costs 100-600 ms of CPU here, on the wall clock before the first
+ * test starts: the issuer key and these are two rounds on 2 cores.
  */
-const RSA_POOL = 4;
+const RSA_POOL = 3;
 
 /** A Redis answers PING (or refuses it for want of a password) within `timeoutMs`. */
 function reachable(url, timeoutMs) {

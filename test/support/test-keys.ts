@@ -31,8 +31,8 @@ const others = new Map<number, RsaKeyPair>();
  * The `index`-th 2048-bit RSA key pair of this run that is not the test issuers' key
  * (`testKeys()`): distinct indexes are distinct keys. For a key a test needs besides the
  * issuer's — a service user's or an API application's key file, an attacker's, the dev
- * issuer's (0 to 2, `devIssuerKeys()`). Indexes 0 to 3 come from the run's pool; a test
- * next to a dev issuer takes 3 for a key the dev issuer does not know.
+ * issuer's (0 to 2, `devIssuerKeys()`). Indexes 0 to 2 come from the run's pool; next to a
+ * dev issuer, a key it does not know is `testIssuerRsaKey()`.
  */
 export function otherRsaKey(index: number): RsaKeyPair {
   let pair = others.get(index);
@@ -47,6 +47,14 @@ export function otherRsaKey(index: number): RsaKeyPair {
     others.set(index, pair);
   }
   return pair;
+}
+
+/** The test issuers' key (`testKeys()`) as a key pair, a key no dev issuer holds (outside globalSetup: one of its own). */
+export function testIssuerRsaKey(): RsaKeyPair {
+  const pem = process.env.ZRS_TEST_ISSUER_KEY;
+  if (pem === undefined) return otherRsaKey(-1);
+  const privateKey = createPrivateKey(pem);
+  return { privateKey, publicKey: createPublicKey(privateKey) };
 }
 
 /** Keys for `startDevIssuer({ keys })` (the sample app's dev issuer): `otherRsaKey(0)` to `(2)`. */
