@@ -12,6 +12,7 @@ import type { IntrospectionOptions } from '../../lib/core/options.js';
 import { startApp } from '../support/apps.js';
 import type { AppKind, RunningApp } from '../support/apps.js';
 import { get } from '../support/send.js';
+import { devIssuerKeys } from '../support/test-keys.js';
 
 const ACME = '100000000000000001';
 // Audience, roles and organization: without the roles and resource-owner scopes ZITADEL's
@@ -69,7 +70,7 @@ describe.each(KINDS)('against oidc-provider configured like ZITADEL, on %s', (ki
   const apps: RunningApp[] = [];
 
   beforeAll(async () => {
-    issuer = await startDevIssuer();
+    issuer = await startDevIssuer({ keys: devIssuerKeys() });
   });
   afterAll(async () => {
     await Promise.all(apps.map((app) => app.close()));

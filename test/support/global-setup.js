@@ -3,12 +3,24 @@
  * - one RSA signing key for the test issuers of every test file, generated here at run time
  *   and handed to the workers in ZRS_TEST_ISSUER_KEY (support/test-keys.ts reads it): Jest
  *   gives each file its own module registry, so without it every file generates its own
- *   (about 300 ms of CPU each, 50 files);
+ *   (100-450 ms of CPU each on this machine);
+ * - RSA_POOL more RSA keys, distinct from it, in ZRS_TEST_RSA_KEYS (a JSON list of PKCS#8
+ *   PEMs; support/test-keys.ts `otherRsaKey(i)`): for the keys a test needs besides the
+ *   issuer's (a key file's, an attacker's, the dev issuer's three). About 50 RSA key
+ *   generations across the files were 15 s of CPU of a 125 s run;
  * - one line on the Redis suite (test/redis), which is not part of npm test: whether it
  *   could run here, and how, so that a skipped suite is never silent.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPair } from 'node:crypto';
 import { connect } from 'node:net';
+import { promisify } from 'node:util';
+
+/**
+ * How many keys ZRS_TEST_RSA_KEYS holds: the most one test uses besides the issuer key (a
+ * dev issuer's three). Each costs 100-600 ms of CPU here, on the wall clock before the first
+ * test starts: the issuer key and these are two rounds on 2 cores.
+ */
+const RSA_POOL = 3;
 
 /** A Redis answers PING (or refuses it for want of a password) within `timeoutMs`. */
 function reachable(url, timeoutMs) {
@@ -35,7 +47,18 @@ async function redisNotice() {
   process.stdout.write(`\n${line}\n`);
 }
 
+/** A 2048-bit RSA private key as a PKCS#8 PEM, generated on libuv's thread pool (both cores). */
+async function rsaPem() {
+  const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
+  return privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
 export default async function globalSetup() {
-  process.env.ZRS_TEST_ISSUER_KEY ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  await redisNotice();
+  const [issuerKey, others] = await Promise.all([
+    process.env.ZRS_TEST_ISSUER_KEY ?? rsaPem(),
+    process.env.ZRS_TEST_RSA_KEYS ?? Promise.all(Array.from({ length: RSA_POOL }, rsaPem)).then((pems) => JSON.stringify(pems)),
+    redisNotice(),
+  ]);
+  process.env.ZRS_TEST_ISSUER_KEY = issuerKey;
+  process.env.ZRS_TEST_RSA_KEYS = others;
 }

@@ -4,13 +4,13 @@
  * Key JWT), a service user with roles in its own organization, and the resource server
  * options the README gives.
  */
-import { generateKeyPairSync } from 'node:crypto';
 import { zitadelScopes } from '../../lib/client/index.js';
 import type { ApplicationKeyFile } from '../../lib/core/introspection/key-file.js';
 import type { ResourceServerOptions } from '../../lib/core/options.js';
 import { createTestIssuer } from '../../lib/testing/index.js';
 import type { TestIssuer, TestIssuerOptions, TestServiceUser } from '../../lib/testing/index.js';
-import { testKeys } from '../support/test-keys.js';
+import { otherRsaKey, testKeys } from '../support/test-keys.js';
+import type { RsaKeyPair } from '../support/test-keys.js';
 
 export const PROJECT_ID = '294800000000000001';
 export const API_APP_ID = '294800000000000002';
@@ -39,11 +39,11 @@ export interface ZitadelFixture {
   close(): Promise<void>;
 }
 
-let apiKey: ReturnType<typeof generateKeyPairSync> | undefined;
+let apiKey: RsaKeyPair | undefined;
 
 /** Starts the instance; `issuerOptions` asks for a ZITADEL variant (e.g. an older release's PAT audience). */
 export async function startZitadel(issuerOptions: TestIssuerOptions = {}): Promise<ZitadelFixture> {
-  apiKey ??= generateKeyPairSync('rsa', { modulusLength: 2048 });
+  apiKey ??= otherRsaKey(0);
   const keyFile: ApplicationKeyFile = {
     type: 'application',
     keyId: '294800000000000003',

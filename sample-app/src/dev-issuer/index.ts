@@ -3,6 +3,7 @@ export type {
   ApplicationKeyFile,
   DevIssuer,
   DevIssuerEndpoint,
+  DevIssuerKeys,
   DevIssuerOptions,
   ServiceAccountKeyFile,
 } from './dev-issuer.js';

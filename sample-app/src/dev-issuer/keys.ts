@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 
 /** An RSA key pair generated in memory for one run; nothing is read from or written to disk. */
@@ -27,9 +27,12 @@ export function randomSecret(): string {
   return randomBytes(48).toString('base64url');
 }
 
-/** Generates a 2048-bit RSA key pair with a fresh numeric key id. */
-export function generateRsaKey(): RsaKey {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+/** A 2048-bit RSA key pair (`privateKey`'s, else one generated now) with a fresh numeric key id. */
+export function generateRsaKey(existing?: KeyObject): RsaKey {
+  if (existing !== undefined && (existing.type !== 'private' || existing.asymmetricKeyType !== 'rsa')) {
+    throw new TypeError('"keys" option: each key must be an RSA private KeyObject');
+  }
+  const { privateKey, publicKey } = existing === undefined ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : { privateKey: existing, publicKey: createPublicKey(existing) };
   const pkcs1Pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
   return { keyId: numericId(), privateKey, publicKey, pkcs1Pem };
 }

@@ -1,9 +1,10 @@
-import { createSign, generateKeyPairSync } from 'node:crypto';
+import { createSign } from 'node:crypto';
 import type { JWK } from 'jose';
+import { otherRsaKey } from '../../support/test-keys.js';
 
 /** One RS256 key, its JWKS, and tokens signed with it for a given issuer. */
 export function rsaSigner(kid = 'fault-key-1') {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { privateKey, publicKey } = otherRsaKey(0);
   const jwk: JWK = { ...(publicKey.export({ format: 'jwk' }) as JWK), kid, alg: 'RS256', use: 'sig' };
   return {
     jwk,

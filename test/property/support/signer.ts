@@ -2,6 +2,7 @@ import { createSign, generateKeyPairSync, sign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { FetchLike } from '../../../lib/core/http.js';
+import { otherRsaKey } from '../../support/test-keys.js';
 
 export const ISSUER = 'https://issuer.example';
 export const AUDIENCE = 'api';
@@ -16,7 +17,7 @@ interface SigningKey {
 function key(alg: SigningKey['alg'], kid: string): SigningKey {
   const pair =
     alg === 'RS256'
-      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      ? otherRsaKey(0)
       : alg === 'ES256'
         ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
         : generateKeyPairSync('ed25519');

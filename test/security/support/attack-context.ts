@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { JWK } from 'jose';
 import { createTestIssuer } from '../../../lib/testing/index.js';
 import type { TestIssuer } from '../../../lib/testing/index.js';
-import { testKeys } from '../../support/test-keys.js';
+import { otherRsaKey, testKeys } from '../../support/test-keys.js';
 
 /** A key pair with its JWKs (public and private) and PEMs. */
 export interface KeyMaterial {
@@ -18,9 +18,9 @@ export interface KeyMaterial {
   readonly privatePem: string;
 }
 
-function keyMaterial(type: 'rsa' | 'ec'): KeyMaterial {
-  const { privateKey, publicKey } =
-    type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+/** `rsa`: one of the run's RSA keys (`otherRsaKey(rsaIndex)`); `ec`: a P-256 key generated now. */
+function keyMaterial(type: 'rsa' | 'ec', rsaIndex: number): KeyMaterial {
+  const { privateKey, publicKey } = type === 'rsa' ? otherRsaKey(rsaIndex) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   return {
     privateKey,
     publicKey,
@@ -31,12 +31,12 @@ function keyMaterial(type: 'rsa' | 'ec'): KeyMaterial {
   };
 }
 
-/** Key material per role, generated once per test file (each app kind's context reuses it). */
+/** Key material per role, made once per module registry (each app kind's context reuses it). */
 const materials = new Map<string, KeyMaterial>();
 function keyMaterialFor(role: string, type: 'rsa' | 'ec'): KeyMaterial {
   let material = materials.get(role);
   if (material === undefined) {
-    material = keyMaterial(type);
+    material = keyMaterial(type, materials.size);
     materials.set(role, material);
   }
   return material;

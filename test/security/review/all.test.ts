@@ -1,0 +1,4 @@
+// Every *.spec.ts of test/security/review, in one Jest file (see test/support/specs.ts).
+import { runSpecs } from '../../support/specs.js';
+
+await runSpecs(import.meta.url);
