@@ -189,7 +189,9 @@ describe('issuer faults (Express, timeout 300 ms)', () => {
         const before = server.hits.length;
         const again = await get(`${app.url}/me`, tokenFor(fault.upstream));
         expectAnswer(again, 503);
-        expect(again.ms).toBeLessThan(TIMEOUT_MS / 2);
+        // Sooner than a wait for the upstream could end (the hit count says none was made);
+        // half the timeout was too tight on a loaded 2-core machine (159 ms seen).
+        expect(again.ms).toBeLessThan(TIMEOUT_MS);
         expect(server.hits.length).toBe(before);
       }
     });
