@@ -50,15 +50,25 @@ export async function requestJson(request: JsonRequest): Promise<JsonResponse> {
 
 async function send(request: JsonRequest): Promise<JsonResponse> {
   const signal = AbortSignal.timeout(request.timeoutMs);
+  const init: RequestInit = {
+    method: request.method ?? 'GET',
+    headers: { accept: 'application/json', ...request.headers },
+    ...(request.body === undefined ? {} : { body: request.body }),
+    redirect: 'manual',
+    signal,
+  };
   let response: Response;
   try {
-    response = await request.fetch(request.url, {
-      method: request.method ?? 'GET',
-      headers: { accept: 'application/json', ...request.headers },
-      ...(request.body === undefined ? {} : { body: request.body }),
-      redirect: 'manual',
-      signal,
-    });
+    try {
+      response = await request.fetch(request.url, init);
+    } catch (first) {
+      // A kept-alive connection the issuer closed (it restarted, or dropped idle
+      // connections) fails at once with no answer: one more try, on a new connection,
+      // within the same deadline. Every call made here (discovery, JWKS, introspection,
+      // the token endpoint) may be repeated. A refused connection is not retried.
+      if (signal.aborted || !STALE_CONNECTION.has(errorCode(first) ?? '')) throw first;
+      response = await request.fetch(request.url, init);
+    }
   } catch (cause) {
     throw new UpstreamError(signal.aborted ? 'timed out' : `request failed (${describe(cause)})`, undefined, undefined, signal.aborted ? 'ERR_UPSTREAM_TIMEOUT' : 'ERR_UPSTREAM_UNREACHABLE');
   }
@@ -118,12 +128,22 @@ const NETWORK_ERRORS: Readonly<Record<string, string>> = {
   ERR_TLS_CERT_ALTNAME_INVALID: "TLS certificate does not name the host",
 };
 
+/** Failures of a connection that was open before the request: the request never got an answer. */
+const STALE_CONNECTION = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
+/** The network error code of a failed fetch (`fetch failed` carries it in `cause`). */
+function errorCode(cause: unknown): string | undefined {
+  if (cause === null || typeof cause !== 'object') return undefined;
+  const inner = (cause as { cause?: { code?: unknown; errors?: readonly { code?: unknown }[] } }).cause;
+  const code = typeof inner?.code === 'string' ? inner.code : inner?.errors?.find((e) => typeof e?.code === 'string')?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
 function describe(cause: unknown): string {
   // Not `instanceof Error`: fetch's errors may come from another realm (vm contexts, Jest).
   if (cause !== null && typeof cause === 'object' && 'message' in cause) {
-    const inner = (cause as { cause?: { code?: unknown; errors?: readonly { code?: unknown }[] } }).cause;
-    const code = typeof inner?.code === 'string' ? inner.code : inner?.errors?.find((e) => typeof e?.code === 'string')?.code;
-    if (typeof code === 'string') return NETWORK_ERRORS[code] === undefined ? code : `${NETWORK_ERRORS[code]}, ${code}`;
+    const code = errorCode(cause);
+    if (code !== undefined) return NETWORK_ERRORS[code] === undefined ? code : `${NETWORK_ERRORS[code]}, ${code}`;
     return String((cause as { message: unknown }).message);
   }
   return 'unknown error';
