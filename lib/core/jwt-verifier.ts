@@ -25,7 +25,18 @@ const ACCESS_TOKEN_TYPES = new Set(['jwt', 'at+jwt']);
  * issuer's JWKS, then the claims. Returns the verified payload.
  */
 export class JwtVerifier {
-  constructor(private readonly options: JwtVerifierOptions) {}
+  /** jose's options but the clock, built once: they are the same for every token. */
+  readonly #joseOptions: { issuer: string; audience: string[]; algorithms: string[]; clockTolerance: number; requiredClaims: string[] };
+
+  constructor(private readonly options: JwtVerifierOptions) {
+    this.#joseOptions = {
+      issuer: options.issuer,
+      audience: [...options.audience],
+      algorithms: [...options.algorithms],
+      clockTolerance: options.clockTolerance,
+      requiredClaims: ['exp', ...options.requiredClaims],
+    };
+  }
 
   async verify(token: string, header: ProtectedHeaderParameters): Promise<JWTPayload> {
     this.#checkHeader(header);
@@ -34,14 +45,7 @@ export class JwtVerifier {
     let lastError: unknown;
     for (const key of keys) {
       try {
-        const { payload } = await jwtVerify(token, key, {
-          issuer: this.options.issuer,
-          audience: [...this.options.audience],
-          algorithms: [...this.options.algorithms],
-          clockTolerance: this.options.clockTolerance,
-          requiredClaims: ['exp', ...this.options.requiredClaims],
-          currentDate: new Date(this.options.now()),
-        });
+        const { payload } = await jwtVerify(token, key, { ...this.#joseOptions, currentDate: new Date(this.options.now()) });
         this.#checkClaims(payload);
         return payload;
       } catch (error) {

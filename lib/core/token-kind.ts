@@ -25,6 +25,12 @@ export function classifyToken(token: string): ClassifiedToken {
     return OPAQUE;
   }
   if (second === -1) return OPAQUE;
+  // The common case, a canonically spelled JWT, has its header read without jose's general
+  // decoder (which also accepts what is refused below). Anything else takes the full path.
+  if (canonicalBase64url(token, 0, first) && canonicalBase64url(token, first + 1, second) && canonicalBase64url(token, second + 1, token.length)) {
+    const header = canonicalHeader(token, first);
+    if (header !== undefined) return typeof header.alg === 'string' ? { kind: 'jwt', header } : OPAQUE;
+  }
   let header: ProtectedHeaderParameters;
   try {
     header = decodeProtectedHeader(token);
@@ -39,6 +45,25 @@ export function classifyToken(token: string): ClassifiedToken {
     throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'The token is not canonically base64url-encoded');
   }
   return { kind: 'jwt', header };
+}
+
+/**
+ * The protected header of a JWT whose first segment (up to `end`) is canonical base64url, or
+ * `undefined` when it is not a JSON object or does not decode as UTF-8 without loss (a
+ * byte-order mark, which jose's decoder drops, fails `JSON.parse`): the caller then asks
+ * jose's decoder, so the answer never differs from `decodeProtectedHeader`'s (a property test
+ * holds the two side by side).
+ */
+function canonicalHeader(token: string, end: number): ProtectedHeaderParameters | undefined {
+  const text = Buffer.from(token.slice(0, end), 'base64url').toString('utf8');
+  if (text.includes('\uFFFD')) return undefined;
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return header !== null && typeof header === 'object' && !Array.isArray(header) ? (header as ProtectedHeaderParameters) : undefined;
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;

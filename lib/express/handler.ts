@@ -51,9 +51,8 @@ export function heldOf(req: ProtectedRequest): Held | undefined {
   return (req as Holder)[HELD];
 }
 
-/** Starts (or continues) a request's record under a `protect()`. */
-export function hold(req: ProtectedRequest, state: AuthState): Held {
-  const entry = (req as Holder)[HELD];
+/** Starts (or continues) a request's record under a `protect()`; `entry` is what {@link heldOf} returned for it. */
+export function hold(req: ProtectedRequest, state: AuthState, entry: Held | undefined): Held {
   if (entry !== undefined) {
     entry.state = state;
     return entry;

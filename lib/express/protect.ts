@@ -54,7 +54,7 @@ export function protect(optionsOrServer: ResourceServerOptions | ResourceServer,
     // continues the request's decision: one decision, one audit event.
     const before = heldOf(req);
     const earlier = before?.state.server === server ? before.decision : undefined;
-    const entry = hold(req, state);
+    const entry = hold(req, state, before);
     settleDecision(req, res, next, entry, earlier === undefined ? server.decide(decisionRequest(req), route) : server.refine(earlier, route));
   };
 }

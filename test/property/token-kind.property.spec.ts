@@ -4,6 +4,7 @@
  * ever thrown.
  */
 import fc from 'fast-check';
+import { decodeProtectedHeader } from 'jose';
 import { InvalidTokenError } from '../../lib/core/errors.js';
 import { canonicalBase64url, classifyToken } from '../../lib/core/token-kind.js';
 import type { ClassifiedToken } from '../../lib/core/token-kind.js';
@@ -45,6 +46,33 @@ describe('classifyToken (property)', () => {
         if (!token.includes('.')) expect(result).toEqual({ kind: 'opaque' });
       }),
       { numRuns: RUNS },
+    );
+  });
+
+  // classifyToken reads a canonical header itself (Buffer + JSON.parse) and leaves the rest
+  // to jose: the two must never disagree on what the header is, or whether there is one.
+  it("reads a canonical token's header exactly as jose's decodeProtectedHeader does", () => {
+    const headerBytes = fc.oneof(
+      jsonValue.map((v) => Buffer.from(JSON.stringify(v))),
+      fc.record({ alg: fc.oneof(fc.string(), fc.integer()), kid: fc.string() }).map((h) => Buffer.from(JSON.stringify(h))),
+      // Byte-order marks, invalid UTF-8, stray bytes around an object.
+      fc.tuple(fc.constantFrom([0xef, 0xbb, 0xbf], [0xff], [0xc3], [0x20], []), fc.constantFrom('{"alg":"RS256"}', '{"alg":"RS256","x":"\u00e9"}', '[1]', 'null'), fc.constantFrom([], [0x80], [0x20]))
+        .map(([before, text, after]) => Buffer.concat([Buffer.from(before), Buffer.from(text), Buffer.from(after)])),
+      fc.uint8Array({ maxLength: 24 }).map((bytes) => Buffer.from(bytes)),
+    );
+    fc.assert(
+      fc.property(headerBytes, (bytes) => {
+        const token = `${bytes.toString('base64url')}.${b64('{}')}.${b64('sig')}`;
+        let expected: ClassifiedToken;
+        try {
+          const header = decodeProtectedHeader(token);
+          expected = typeof header.alg === 'string' ? { kind: 'jwt', header } : { kind: 'opaque' };
+        } catch {
+          expected = { kind: 'opaque' };
+        }
+        expect(classify(token)).toEqual(expected);
+      }),
+      { numRuns: RUNS * 5 },
     );
   });
 
