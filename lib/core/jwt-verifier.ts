@@ -1,5 +1,5 @@
 import { errors, jwtVerify } from 'jose';
-import type { JWTPayload, ProtectedHeaderParameters } from 'jose';
+import type { JWTPayload, JWTVerifyOptions, ProtectedHeaderParameters } from 'jose';
 import { AuthError, InvalidTokenError, IssuerUnavailableError } from './errors.js';
 import type { JwksKeyStore } from './jwks.js';
 
@@ -26,7 +26,7 @@ const ACCESS_TOKEN_TYPES = new Set(['jwt', 'at+jwt']);
  */
 export class JwtVerifier {
   /** jose's options but the clock, built once: they are the same for every token. */
-  readonly #joseOptions: { issuer: string; audience: string[]; algorithms: string[]; clockTolerance: number; requiredClaims: string[] };
+  readonly #joseOptions: JWTVerifyOptions;
 
   constructor(private readonly options: JwtVerifierOptions) {
     this.#joseOptions = {

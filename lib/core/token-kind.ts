@@ -25,25 +25,15 @@ export function classifyToken(token: string): ClassifiedToken {
     return OPAQUE;
   }
   if (second === -1) return OPAQUE;
-  // The common case, a canonically spelled JWT, has its header read without jose's general
-  // decoder (which also accepts what is refused below). Anything else takes the full path.
-  if (canonicalBase64url(token, 0, first) && canonicalBase64url(token, first + 1, second) && canonicalBase64url(token, second + 1, token.length)) {
-    const header = canonicalHeader(token, first);
-    if (header !== undefined) return typeof header.alg === 'string' ? { kind: 'jwt', header } : OPAQUE;
-  }
-  let header: ProtectedHeaderParameters;
-  try {
-    header = decodeProtectedHeader(token);
-  } catch {
-    return OPAQUE;
-  }
-  if (typeof header.alg !== 'string') return OPAQUE;
   // jose's decoder tolerates padding, whitespace and non-zero unused bits, so one token could
   // be spelled several ways: each would hash differently and slip past the revocation list
   // and the verified-token cache. Only the canonical base64url spelling is accepted.
-  if (!canonicalBase64url(token, 0, first) || !canonicalBase64url(token, first + 1, second) || !canonicalBase64url(token, second + 1, token.length)) {
-    throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'The token is not canonically base64url-encoded');
-  }
+  const canonical = canonicalBase64url(token, 0, first) && canonicalBase64url(token, first + 1, second) && canonicalBase64url(token, second + 1, token.length);
+  // The common case, a canonically spelled JWT, has its header read without jose's general
+  // decoder. Anything else takes jose's.
+  const header = (canonical ? canonicalHeader(token, first) : undefined) ?? joseHeader(token);
+  if (header === undefined || typeof header.alg !== 'string') return OPAQUE;
+  if (!canonical) throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'The token is not canonically base64url-encoded');
   return { kind: 'jwt', header };
 }
 
@@ -56,14 +46,27 @@ export function classifyToken(token: string): ClassifiedToken {
  */
 function canonicalHeader(token: string, end: number): ProtectedHeaderParameters | undefined {
   const text = Buffer.from(token.slice(0, end), 'base64url').toString('utf8');
-  if (text.includes('\uFFFD')) return undefined;
-  let header: unknown;
+  return text.includes('\uFFFD') ? undefined : (jsonObject(text) as ProtectedHeaderParameters | undefined);
+}
+
+/** jose's reading of the protected header, `undefined` when it has none. */
+function joseHeader(token: string): ProtectedHeaderParameters | undefined {
   try {
-    header = JSON.parse(text);
+    return decodeProtectedHeader(token);
   } catch {
     return undefined;
   }
-  return header !== null && typeof header === 'object' && !Array.isArray(header) ? (header as ProtectedHeaderParameters) : undefined;
+}
+
+/** `text` parsed as JSON when it is an object (not an array, not `null`), else `undefined`. */
+function jsonObject(text: string): Record<string, unknown> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
@@ -99,14 +102,8 @@ const ZITADEL_JWE_HEADER = new Set(['alg', 'enc', 'iv', 'tag', 'kid']);
 export function isZitadelOpaqueJwe(token: string): boolean {
   const end = token.indexOf('.');
   if (end <= 0 || token.split('.').length !== 5) return false;
-  let header: unknown;
-  try {
-    header = JSON.parse(Buffer.from(token.slice(0, end), 'base64url').toString('utf8'));
-  } catch {
-    return false;
-  }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) return false;
-  const fields = header as Record<string, unknown>;
+  const fields = jsonObject(Buffer.from(token.slice(0, end), 'base64url').toString('utf8'));
+  if (fields === undefined) return false;
   if (fields.alg !== 'A256GCMKW' || fields.enc !== 'A256GCM') return false;
   if (typeof fields.iv !== 'string' || typeof fields.tag !== 'string') return false;
   if (fields.kid !== undefined && typeof fields.kid !== 'string') return false;
