@@ -2,8 +2,13 @@
 // keep-alive agent and pull requests from one queue until it is empty.
 import { Agent, request } from 'node:http';
 
+/** The keep-alive agent a run's workers share (one socket per worker). */
+export function createAgent(concurrency) {
+  return new Agent({ keepAlive: true, maxSockets: concurrency });
+}
+
 /** One GET with `Authorization: Bearer <token>`; resolves with the status (0 on a transport error). */
-function call(agent, url, token) {
+export function call(agent, url, token) {
   return new Promise((resolve) => {
     const req = request(url, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
       res.resume();
@@ -20,8 +25,7 @@ function call(agent, url, token) {
  * is called after each dispatch (the test uses it to take the issuer down mid-run). Every
  * item gets `{ status, start, end }` (ms since `t0`).
  */
-export async function run({ url, items, concurrency, t0, onProgress }) {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+export async function run({ url, items, concurrency, t0, onProgress, agent = createAgent(concurrency) }) {
   let next = 0;
   async function worker() {
     while (next < items.length) {
