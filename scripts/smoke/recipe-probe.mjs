@@ -11,7 +11,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { runInNewContext } from 'node:vm';
 import { createTestIssuer } from 'zitadel-resource-server/testing';
 
 const [label = 'probe', format = 'nest', entry = 'dist/main.js'] = process.argv.slice(2);
@@ -32,9 +31,9 @@ async function freePort() {
 }
 
 /**
- * Audit events in the app's output, as `{ structured, event, text }`. Nest's console logger
- * prints an object message as `Object(<n>) { … }` (util.inspect, one field per line) and a
- * string message as it is; a JSON-lines sink writes one object per line.
+ * Audit events in the app's output, as `{ structured, event, text }`. Through Nest's console
+ * logger the module's events come out as one JSON line after the `[ResourceServerAudit]`
+ * context (a string message is printed as it is); a JSON-lines sink writes one object per line.
  */
 function auditEvents(stdout) {
   const events = [];
@@ -42,17 +41,14 @@ function auditEvents(stdout) {
     const entries = stdout.split(/^(?=\[Nest\] )/m).filter((e) => e.includes('[ResourceServerAudit] '));
     for (const entry of entries) {
       const text = entry.slice(entry.indexOf('[ResourceServerAudit] ') + '[ResourceServerAudit] '.length).trim();
-      const match = /^Object\(\d+\) (\{[\s\S]*\})$/.exec(text);
       let event;
-      if (match) {
-        try {
-          // util.inspect output of a plain object is an object literal.
-          event = runInNewContext(`(${match[1]})`, {}, { timeout: 1000 });
-        } catch {
-          event = undefined;
-        }
+      try {
+        event = JSON.parse(text);
+      } catch {
+        event = undefined;
       }
-      events.push({ structured: event !== undefined, event, text });
+      const structured = event !== null && typeof event === 'object' && event.version === 1;
+      events.push({ structured, event: structured ? event : undefined, text });
     }
   } else {
     for (const line of stdout.split('\n')) {
