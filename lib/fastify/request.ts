@@ -32,7 +32,8 @@ function describe(request: FastifyRequest, startedAt: number): AuditRequest {
  */
 export function conclude(request: HeldRequest, reply: FastifyReply, done: HookHandlerDoneFunction, decision: Decision): void {
   request[DECISION] = decision;
-  if (decision.settle !== undefined) reply.raw.once('close', decision.settle);
+  // `on`, not `once`: the response closes once, and settle() records at most once anyway.
+  if (decision.settle !== undefined) reply.raw.on('close', decision.settle);
   if (decision.outcome === 'refuse') {
     request.auth = undefined;
     sendRefusal(reply, decision.response);

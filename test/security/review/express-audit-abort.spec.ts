@@ -3,7 +3,7 @@
  * request while the pipeline waits for I/O.
  *
  * Express `protect()` builds its route with `open: true`: an allow is not recorded when it
- * is decided but by a `res.once('close', settle)` listener registered in `conclude()`,
+ * is decided but by a `res.on('close', settle)` listener registered in `conclude()`,
  * *after* the (async) decision resolves. If the client has already gone, `close` has
  * already fired, the listener never runs, and the handler still executes (Express does not
  * stop the chain for an aborted request): an allowed call with side effects and no event.
