@@ -12,6 +12,7 @@
 import { openSync, writeSync, closeSync } from 'node:fs';
 import { setImmediate } from 'node:timers';
 import { jsonLinesAuditSink } from '../dist/index.js';
+import { auditEvent } from './support/audit-event.mjs';
 
 const args = process.argv.slice(2);
 const count = Number(args[args.indexOf('--events') + 1]) || 100_000;
@@ -22,30 +23,8 @@ const fd = toStdout ? 1 : openSync('/dev/null', 'w');
 const stream = { write: (chunk) => writeSync(fd, chunk) };
 
 function events(n) {
-  const list = new Array(n);
   const started = new Date('2026-12-01T12:00:00.000Z').getTime();
-  for (let i = 0; i < n; i += 1) {
-    list[i] = {
-      version: 1,
-      time: new Date(started + i).toISOString(),
-      decision: i % 20 === 0 ? 'deny' : 'allow',
-      ...(i % 20 === 0 ? { reason: 'ERR_ROLE_INSUFFICIENT' } : {}),
-      status: i % 20 === 0 ? 403 : 200,
-      subject: '294900000000000001',
-      clientId: 'orders-worker',
-      organizationId: '294700000000000001',
-      tokenId: `V2_29490000000000${i}-at_29490000000001${i}`,
-      verifiedBy: 'jwks',
-      tokenKind: 'jwt',
-      scopes: [],
-      roles: ['orders.read'],
-      route: { method: 'GET', template: '/api/orders/:id', path: `/api/orders/${i}` },
-      requestId: `6b0f2c1e-7c1d-4f2a-9d3e-${String(i).padStart(12, '0')}`,
-      ip: '10.0.3.7',
-      durationMs: 0.412,
-    };
-  }
-  return list;
+  return Array.from({ length: n }, (_, i) => auditEvent(i, started + i));
 }
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));

@@ -12,6 +12,7 @@ import 'reflect-metadata';
 import { Logger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { RESOURCE_SERVER, ResourceServerModule } from '../dist/nest/index.js';
+import { auditEvent as event } from './support/audit-event.mjs';
 
 const EVENTS = 20_000;
 const ROUNDS = 5;
@@ -24,25 +25,6 @@ const moduleSink = app.get(RESOURCE_SERVER).options.audit;
 const plainLogger = new Logger('ResourceServerAudit');
 const plainSink = (event) => plainLogger.log(event);
 
-/** A ZITADEL-shaped allow event, as the pipeline builds it. */
-const event = (i) => ({
-  version: 1,
-  time: new Date().toISOString(),
-  decision: 'allow',
-  status: 200,
-  subject: '294900000000000001',
-  clientId: 'orders-worker',
-  organizationId: '294700000000000001',
-  tokenId: `V2_29490000000000${i}-at_29490000000001${i}`,
-  verifiedBy: 'jwks',
-  tokenKind: 'jwt',
-  scopes: [],
-  roles: ['orders.read'],
-  route: { method: 'GET', template: '/api/orders/:id', path: `/api/orders/${i}` },
-  requestId: `6b0f2c1e-7c1d-4f2a-9d3e-${String(i).padStart(12, '0')}`,
-  ip: '10.0.3.7',
-  durationMs: 0.412,
-});
 
 const sinks = { module: moduleSink, plain: plainSink, none: () => undefined };
 const cpu = { module: [], plain: [], none: [] };
