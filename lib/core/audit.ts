@@ -161,6 +161,22 @@ function flushRegistry(): FlushRegistry {
   return registry;
 }
 
+/** Characters `JSON.stringify` leaves raw that log readers and terminals act on. */
+const LINE_UNSAFE = /[\u007f-\u009f\u2028\u2029]/;
+const LINE_UNSAFE_ALL = /[\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * An audit event as one line of JSON that stays one line wherever it is read. `JSON.stringify`
+ * escapes the C0 controls but not DEL, the C1 controls (U+0085 NEL, which Unicode-aware line
+ * splitters break on; U+009B, an 8-bit CSI some terminals obey) or U+2028/U+2029, and the
+ * caller controls some fields (`path`, `requestId`): those characters are written as `\uXXXX`
+ * escapes, so `JSON.parse` gives the same event back.
+ */
+export function auditLine(event: AuditEvent): string {
+  const json = JSON.stringify(event);
+  return LINE_UNSAFE.test(json) ? json.replace(LINE_UNSAFE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
+}
+
 /**
  * An audit sink that writes one JSON line per event to a stream (default: stdout), ready
  * for a log shipper. Events are buffered and written together, in one `write` at most every
@@ -186,7 +202,7 @@ export function jsonLinesAuditSink(stream: { write(chunk: string): unknown } = p
     const events = buffer;
     buffer = [];
     let text = '';
-    for (const event of events) text += `${JSON.stringify(event)}\n`;
+    for (const event of events) text += `${auditLine(event)}\n`;
     stream.write(text);
   };
   const sink = (event: AuditEvent): void => {

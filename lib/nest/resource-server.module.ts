@@ -1,7 +1,7 @@
 import { Inject, Logger, Module, RequestMethod } from '@nestjs/common';
 import type { DynamicModule, MiddlewareConsumer, NestModule, OnApplicationShutdown, OnModuleInit, Provider } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createResourceServer, flushAudit, resolvePrefetch, ResourceServerOptionsError, writeMetadata } from '../core/kernel/index.js';
+import { auditLine, createResourceServer, flushAudit, resolvePrefetch, ResourceServerOptionsError, writeMetadata } from '../core/kernel/index.js';
 import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule, DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -58,7 +58,8 @@ class AuditLogRecord {
   }
 
   [inspect.custom](): string {
-    return JSON.stringify(this);
+    // The same line as the JSON-lines sink writes (C1 controls escaped, see auditLine).
+    return auditLine(this as unknown as AuditEvent);
   }
 }
 

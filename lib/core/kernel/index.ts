@@ -45,7 +45,7 @@ export { activeTokenRule, anyScopesRule, rolesRule, scopesRule } from '../rule-f
 export { AuthError, ResourceServerOptionsError } from '../errors.js';
 export { toErrorResponse } from '../challenge.js';
 export type { ErrorResponse } from '../challenge.js';
-export { flushAudit, jsonLinesAuditSink } from '../audit.js';
+export { auditLine, flushAudit, jsonLinesAuditSink } from '../audit.js';
 export type { AuditEvent, AuditRequest, AuditSink } from '../audit.js';
 export { METADATA_HEADERS, writeMetadata } from '../resource-metadata.js';
 export { resolvePrefetch } from '../operations-options.js';
