@@ -32,8 +32,13 @@ function describe(request: FastifyRequest, startedAt: number): AuditRequest {
  */
 export function conclude(request: HeldRequest, reply: FastifyReply, done: HookHandlerDoneFunction, decision: Decision): void {
   request[DECISION] = decision;
-  // `on`, not `once`: the response closes once, and settle() records at most once anyway.
-  if (decision.settle !== undefined) reply.raw.on('close', decision.settle);
+  if (decision.settle !== undefined) {
+    // Settled already: the client went away while the decision waited for the issuer (the
+    // response's close has fired, a listener added now would never run). `on`, not `once`:
+    // the response closes once, and settle() records at most once anyway.
+    if (reply.raw.destroyed) decision.settle();
+    else reply.raw.on('close', decision.settle);
+  }
   if (decision.outcome === 'refuse') {
     request.auth = undefined;
     sendRefusal(reply, decision.response);

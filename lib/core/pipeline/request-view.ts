@@ -30,6 +30,11 @@ export class NodeRequestView implements BearerRequest {
     this.#request = request;
     this.rawHeaders = node.rawHeaders;
     this.url = node.url;
+    // Read now so that Node keeps it on the socket (`_peername`): once the socket is destroyed
+    // (a client that aborts while the decision waits for the issuer) it can no longer be
+    // asked, and the audit event, built when the decision is recorded, would name no
+    // address. One getpeername per connection; a cached read after that.
+    void node.socket?.remoteAddress;
   }
 
   // Read when asked, always from the request: a body parser may run after protect() and

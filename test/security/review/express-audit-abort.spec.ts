@@ -94,6 +94,9 @@ describe('Express audit when the client aborts while the decision waits for I/O'
     expect(sideEffects).toEqual(['transfer by attacker-opaque']);
     // ... so its decision must be in the audit trail. Observed: no event at all.
     expect(events.map((e) => [e.decision, e.subject])).toEqual([['allow', 'attacker-opaque']]);
+    // And it names the caller's address: the socket was gone when the event was built, and
+    // a destroyed socket no longer tells its peer (observed: ip undefined).
+    expect(events[0]!.ip).toBe('127.0.0.1');
   });
 
   it('the same with a first-seen JWT while the JWKS is slow', async () => {
@@ -146,5 +149,6 @@ describe('Express audit when the client aborts while the decision waits for I/O'
     // One request, one decision: a deny. Observed: an 'allow' (recorded when the client
     // left) followed by the 'deny' (ERR_TOKEN_INACTIVE).
     expect(events.map((e) => [e.decision, e.reason ?? null])).toEqual([['deny', 'ERR_TOKEN_INACTIVE']]);
+    expect(events[0]!.ip).toBe('127.0.0.1');
   });
 });
