@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { NodeRequestView } from '../core/kernel/index.js';
+import { NodeRequestView, settleWhenClosed } from '../core/kernel/index.js';
 import type { AuditRequest, Decision, DecisionRequest, ErrorResponse, Principal, ResourceServer } from '../core/kernel/index.js';
 
 /** How middleware reports a refusal. */
@@ -74,13 +74,7 @@ export function decisionRequest(req: ProtectedRequest): DecisionRequest<Protecte
  */
 export function conclude(req: ProtectedRequest, res: ServerResponse, next: NextFunction, entry: Held, decision: Decision): void {
   entry.decision = decision;
-  if (decision.settle !== undefined) {
-    // Settled already: the client went away while the decision waited for the issuer.
-    // `on`, not `once`: a response closes once, and settle() records at most once anyway;
-    // `once` would wrap it and remove the wrapper again on every request (about 1.5 µs).
-    if (res.destroyed) decision.settle();
-    else res.on('close', decision.settle);
-  }
+  settleWhenClosed(decision, res);
   req.auth = decision.principal;
   if (decision.outcome !== 'refuse') {
     next();

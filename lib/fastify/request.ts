@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import { NodeRequestView } from '../core/kernel/index.js';
+import { NodeRequestView, settleWhenClosed } from '../core/kernel/index.js';
 import type { AuditRequest, Decision, DecisionRequest, ErrorResponse, ResourceServer } from '../core/kernel/index.js';
 
 /** The plugin's server, on every request it decided (for the `require*()` preHandlers). */
@@ -32,13 +32,7 @@ function describe(request: FastifyRequest, startedAt: number): AuditRequest {
  */
 export function conclude(request: HeldRequest, reply: FastifyReply, done: HookHandlerDoneFunction, decision: Decision): void {
   request[DECISION] = decision;
-  if (decision.settle !== undefined) {
-    // Settled already: the client went away while the decision waited for the issuer (the
-    // response's close has fired, a listener added now would never run). `on`, not `once`:
-    // the response closes once, and settle() records at most once anyway.
-    if (reply.raw.destroyed) decision.settle();
-    else reply.raw.on('close', decision.settle);
-  }
+  settleWhenClosed(decision, reply.raw);
   if (decision.outcome === 'refuse') {
     request.auth = undefined;
     sendRefusal(reply, decision.response);

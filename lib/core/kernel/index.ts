@@ -36,6 +36,7 @@ export type { ResourceServerOptions } from '../options.js';
 export { createRoute } from '../pipeline/route.js';
 export type { Route } from '../pipeline/route.js';
 export type { Decision, DecisionRequest, RefuseDecision } from '../pipeline/decision.js';
+export { settleWhenClosed } from '../pipeline/decision.js';
 export type { BearerRequest } from '../bearer.js';
 export { NodeRequestView } from '../pipeline/request-view.js';
 export type { FrameworkRequest } from '../pipeline/request-view.js';

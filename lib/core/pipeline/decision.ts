@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { AuditRequest } from '../audit.js';
 import type { BearerRequest } from '../bearer.js';
 import type { ErrorResponse } from '../challenge.js';
@@ -55,3 +56,17 @@ export interface RefuseDecision {
 
 /** The whole answer of the pipeline for one request. */
 export type Decision = AllowDecision | AnonymousDecision | RefuseDecision;
+
+/**
+ * Hands a decision's pending audit (`settle`, on an open route) to the response it answers:
+ * run when the response closes, or now when it has closed already (the client went away
+ * while the decision waited for the issuer; a listener added now would never run). `on`,
+ * not `once`: a response closes once and settle() records at most once anyway, and `once`
+ * would wrap it and remove the wrapper again on every request (about 1.5 µs).
+ */
+export function settleWhenClosed(decision: Decision, response: ServerResponse): void {
+  const settle = decision.settle;
+  if (settle === undefined) return;
+  if (response.destroyed) settle();
+  else response.on('close', settle);
+}
