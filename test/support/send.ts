@@ -46,3 +46,17 @@ export function send(
 export function get(url: string, token?: string): Promise<Sent> {
   return send(url, { headers: token === undefined ? [] : [['authorization', `Bearer ${token}`]] });
 }
+
+/**
+ * Sends a request with a bearer token and destroys the connection after `abortAfterMs`,
+ * before any answer: a client that leaves while the decision waits for the issuer.
+ */
+export function sendAndAbort(url: string, token: string, abortAfterMs: number, method = 'POST'): Promise<void> {
+  return new Promise((resolve) => {
+    const req = request(url, { method, headers: { authorization: `Bearer ${token}`, 'content-length': '0' }, agent: false });
+    req.on('error', () => resolve());
+    req.on('close', () => resolve());
+    req.end();
+    setTimeout(() => req.destroy(), abortAfterMs);
+  });
+}

@@ -14,25 +14,14 @@
  * was refused (a revoked token on an active-token route).
  */
 import type { AddressInfo } from 'node:net';
-import { request } from 'node:http';
 import express from 'express';
 import { createTestIssuer } from '../../../lib/testing/index.js';
 import type { TestIssuer } from '../../../lib/testing/index.js';
 import { createResourceServer } from '../../../lib/core/resource-server.js';
 import { protect, requireActiveToken, requireRole } from '../../../lib/express/index.js';
+import { sendAndAbort } from '../../support/send.js';
 import { testKeys } from '../../support/test-keys.js';
 import { AuditRecorder } from '../../support/audit-sink.js';
-
-/** Sends a request and destroys the connection after `abortAfterMs`, before any answer. */
-function sendAndAbort(url: string, token: string, abortAfterMs: number, method = 'POST'): Promise<void> {
-  return new Promise((resolve) => {
-    const req = request(url, { method, headers: { authorization: `Bearer ${token}`, 'content-length': '0' }, agent: false });
-    req.on('error', () => resolve());
-    req.on('close', () => resolve());
-    req.end();
-    setTimeout(() => req.destroy(), abortAfterMs);
-  });
-}
 
 describe('Express audit when the client aborts while the decision waits for I/O', () => {
   let issuer: TestIssuer;

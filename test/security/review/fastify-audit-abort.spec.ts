@@ -9,7 +9,6 @@
  * effects and no event. And the event, built when it is recorded, read the address from a
  * destroyed socket: `ip` undefined, for allows and refusals alike.
  */
-import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
@@ -17,18 +16,8 @@ import { createTestIssuer } from '../../../lib/testing/index.js';
 import type { TestIssuer } from '../../../lib/testing/index.js';
 import { resourceServer } from '../../../lib/fastify/index.js';
 import { AuditRecorder } from '../../support/audit-sink.js';
+import { sendAndAbort } from '../../support/send.js';
 import { testKeys } from '../../support/test-keys.js';
-
-/** Sends a request and destroys the connection after `abortAfterMs`, before any answer. */
-function sendAndAbort(url: string, token: string, abortAfterMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const req = request(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-length': '0' }, agent: false });
-    req.on('error', () => resolve());
-    req.on('close', () => resolve());
-    req.end();
-    setTimeout(() => req.destroy(), abortAfterMs);
-  });
-}
 
 describe('Fastify audit when the client aborts while the decision waits for I/O', () => {
   let issuer: TestIssuer;
