@@ -8,13 +8,13 @@ import { ConsoleLogger, Controller, Get, Module } from '@nestjs/common';
 import type { CanActivate, ExecutionContext, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import { jest } from '@jest/globals';
 import request from 'supertest';
 import { createTestIssuer, createTestPrincipal } from '../../lib/testing/index.js';
 import type { TestIssuer } from '../../lib/testing/index.js';
 import type { AuditEvent } from '../../lib/core/audit.js';
 import { Caller, RequireRole, ResourceServerGuard, ResourceServerModule } from '../../lib/nest/index.js';
 import type { Principal } from '../../lib/core/principal.js';
+import { consoleLoggerJson, silencedStdout } from '../support/log-capture.js';
 import { testKeys } from '../support/test-keys.js';
 
 @Controller('orders')
@@ -100,13 +100,8 @@ describe('testing support for Nest apps', () => {
   ])("prints each audit event as one JSON line through Nest's ConsoleLogger (%s)", async (mode, options) => {
     @Module({ imports: [ResourceServerModule.forRoot({ issuer: issuer.issuer, audience: 'test-project', projectId: 'test-project' })], controllers: [OrdersController] })
     class AppModule {}
-    const written: string[] = [];
     const token = await issuer.mintJwt(issuer.roleClaims(['orders.write']));
-    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    });
-    try {
+    const written = await silencedStdout(async () => {
       const app = await NestFactory.create(AppModule, { logger: new ConsoleLogger({ colors: false, ...options }), abortOnError: false });
       await app.init();
       try {
@@ -114,15 +109,12 @@ describe('testing support for Nest apps', () => {
       } finally {
         await app.close();
       }
-    } finally {
-      write.mockRestore();
-    }
+    });
     const audit = written.filter((line) => line.includes('ResourceServerAudit'));
     expect(audit).toHaveLength(1);
     const line = audit[0]!;
     expect(line.trimEnd().includes('\n')).toBe(false);
-    const event: unknown =
-      mode === 'json' ? (JSON.parse(line) as { message: unknown }).message : JSON.parse(line.slice(line.indexOf('[ResourceServerAudit] ') + '[ResourceServerAudit] '.length));
+    const event = mode === 'json' ? (JSON.parse(line) as { message: unknown }).message : consoleLoggerJson(line, 'ResourceServerAudit');
     expect(event).toMatchObject({ version: 1, decision: 'deny', status: 403, reason: 'ERR_ROLE_INSUFFICIENT', subject: '200000000000000001', roles: ['orders.write'] });
     expect(line).not.toContain(token);
   });

@@ -56,3 +56,25 @@ export class LogCapture implements Logger {
     return this.lines.join('\n');
   }
 }
+
+/** Runs `run` with `process.stdout.write` silenced; resolves with what was written, chunk by chunk. */
+export async function silencedStdout(run: () => Promise<void>): Promise<string[]> {
+  const written: string[] = [];
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    await run();
+  } finally {
+    process.stdout.write = write;
+  }
+  return written;
+}
+
+/** The message Nest's `ConsoleLogger` (text mode) printed after `[context] ` on `line`, parsed as JSON. */
+export function consoleLoggerJson(line: string, context: string): unknown {
+  const prefix = `[${context}] `;
+  return JSON.parse(line.slice(line.indexOf(prefix) + prefix.length));
+}

@@ -12,13 +12,13 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { ConsoleLogger, Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { jest } from '@jest/globals';
 import express from 'express';
 import { createTestIssuer } from '../../../lib/testing/index.js';
 import type { TestIssuer } from '../../../lib/testing/index.js';
 import { jsonLinesAuditSink } from '../../../lib/core/audit.js';
 import { protect } from '../../../lib/express/index.js';
 import { ResourceServerModule } from '../../../lib/nest/index.js';
+import { consoleLoggerJson, silencedStdout } from '../../support/log-capture.js';
 import { testKeys } from '../../support/test-keys.js';
 
 const UNSAFE = /[\u007f-\u009f\u2028\u2029]/;
@@ -75,12 +75,7 @@ describe('audit lines with control characters from the caller', () => {
   it("Nest, the module's default sink through ConsoleLogger: one line, escaped, parsing back", async () => {
     @Module({ imports: [ResourceServerModule.forRoot({ issuer: issuer.issuer, audience: 'test-project', projectId: 'test-project', policy: 'implicit' })], controllers: [OrdersController] })
     class AppModule {}
-    const written: string[] = [];
-    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    });
-    try {
+    const written = await silencedStdout(async () => {
       const app = await NestFactory.create(AppModule, { logger: new ConsoleLogger({ colors: false }), abortOnError: false });
       await app.listen(0, '127.0.0.1');
       try {
@@ -88,14 +83,12 @@ describe('audit lines with control characters from the caller', () => {
       } finally {
         await app.close();
       }
-    } finally {
-      write.mockRestore();
-    }
+    });
     const audit = written.filter((line) => line.includes('[ResourceServerAudit] '));
     expect(audit).toHaveLength(1);
     const line = audit[0]!.trimEnd();
     expect(UNSAFE.test(line)).toBe(false);
     expect(line.includes('\n')).toBe(false);
-    expect(JSON.parse(line.slice(line.indexOf('[ResourceServerAudit] ') + '[ResourceServerAudit] '.length))).toMatchObject({ decision: 'allow', requestId: REQUEST_ID });
+    expect(consoleLoggerJson(line, 'ResourceServerAudit')).toMatchObject({ decision: 'allow', requestId: REQUEST_ID });
   });
 });
